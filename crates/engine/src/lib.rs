@@ -1,0 +1,477 @@
+//! The ossd engine: object-storage semantics (buckets, objects, listing, multipart, append, symlinks)
+//! over a MetaStore and a BlobStore. It knows no HTTP and no vendor. Calls block: run them off async workers.
+
+pub mod crc64;
+pub mod list;
+pub mod model;
+pub mod names;
+pub mod stores;
+
+use md5::{Digest, Md5};
+use model::*;
+use ossd_errors::{Code, Error, Result};
+use std::io::Read;
+use std::path::Path;
+pub use stores::files::{BlobInfo, BlobWriter, FileBlobStore, SegmentReader};
+use stores::{sqlite::SqliteMeta, Change, MetaStore};
+
+/// Parts other than the last must be at least this large.
+pub const MIN_PART_SIZE: u64 = 100 * 1024;
+pub const MAX_PART_NUMBER: u32 = 10_000;
+
+pub struct Engine {
+    pub meta: Box<dyn MetaStore>,
+    pub blobs: FileBlobStore,
+    pub region: String,
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::internal(format!("blob store: {e}"))
+}
+
+/// One part named in CompleteMultipartUpload.
+#[derive(Debug, Clone)]
+pub struct CompletePart {
+    pub part_number: u32,
+    pub etag: String,
+}
+
+impl Engine {
+    /// Opens (or creates) the embedded stores in `data_dir` and removes blobs that no record refers to.
+    pub fn open(data_dir: &Path, fsync: bool, region: &str) -> Result<Engine> {
+        std::fs::create_dir_all(data_dir).map_err(io)?;
+        let meta = SqliteMeta::open(data_dir, fsync)?;
+        let blobs = FileBlobStore::open(data_dir, fsync).map_err(io)?;
+        let engine = Engine { meta: Box::new(meta), blobs, region: region.to_string() };
+        engine.sweep_orphans()?;
+        Ok(engine)
+    }
+
+    fn sweep_orphans(&self) -> Result<()> {
+        let referenced: std::collections::HashSet<u64> = self.meta.referenced_blobs()?.into_iter().collect();
+        let mut removed = 0;
+        for id in self.blobs.all_ids().map_err(io)? {
+            if !referenced.contains(&id) {
+                self.blobs.remove(id);
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed orphaned blobs left by an interrupted write");
+        }
+        Ok(())
+    }
+
+    fn free_segments(&self, segs: &[Segment]) {
+        for s in segs {
+            self.blobs.remove(s.blob);
+        }
+    }
+
+    /// Frees the blobs of `old` that `new` no longer uses.
+    fn free_replaced(&self, old: Option<&ObjectRecord>, new: &[Segment]) {
+        if let Some(o) = old {
+            for s in &o.segments {
+                if !new.iter().any(|n| n.blob == s.blob) {
+                    self.blobs.remove(s.blob);
+                }
+            }
+        }
+    }
+
+    // ---- buckets ----
+
+    pub fn create_bucket(&self, owner: &str, name: &str, acl: &str, storage_class: &str) -> Result<BucketRecord> {
+        names::check_bucket_name(name)?;
+        let rec = BucketRecord {
+            name: name.to_string(),
+            owner: owner.to_string(),
+            created_ms: now_ms(),
+            acl: acl.to_string(),
+            storage_class: storage_class.to_string(),
+            region: self.region.clone(),
+        };
+        let (created, existing) = self.meta.create_bucket(&rec)?;
+        if !created && existing.owner != owner {
+            return Err(Error::new(Code::BucketAlreadyExists).ctx("BucketName", name));
+        }
+        Ok(existing)
+    }
+
+    pub fn bucket(&self, name: &str) -> Result<BucketRecord> {
+        self.meta
+            .get_bucket(name)?
+            .ok_or_else(|| Error::new(Code::NoSuchBucket).ctx("BucketName", name))
+    }
+
+    pub fn delete_bucket(&self, name: &str) -> Result<()> {
+        if self.meta.delete_bucket(name)? {
+            Ok(())
+        } else {
+            Err(Error::new(Code::NoSuchBucket).ctx("BucketName", name))
+        }
+    }
+
+    // ---- objects ----
+
+    /// Opens a new blob for an upload's bytes.
+    pub fn new_blob(&self) -> Result<BlobWriter> {
+        self.blobs.create().map_err(io)
+    }
+
+    fn record(bucket: &str, key: &str, blob: &BlobInfo, attrs: ObjectAttrs) -> ObjectRecord {
+        ObjectRecord {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            size: blob.size,
+            etag: hex_upper(&blob.md5),
+            crc64: blob.crc64,
+            mtime_ms: now_ms(),
+            otype: ObjectType::Normal,
+            attrs,
+            segments: vec![Segment { blob: blob.id, len: blob.size }],
+            symlink_target: None,
+        }
+    }
+
+    /// Stores `rec` in place of what is there, unless `forbid_overwrite` and something is.
+    fn commit_put(&self, rec: ObjectRecord, forbid_overwrite: bool) -> Result<ObjectRecord> {
+        let mut slot = Some(rec.clone());
+        let res = self.meta.modify_object(&rec.bucket, &rec.key, &mut |old| {
+            if forbid_overwrite && old.is_some() {
+                return Err(Error::new(Code::FileAlreadyExists).ctx("Key", rec.key.clone()));
+            }
+            Ok(Change::Put(slot.take().ok_or_else(|| Error::internal("commit retried"))?))
+        });
+        match res {
+            Ok(old) => {
+                self.free_replaced(old.as_ref(), &rec.segments);
+                Ok(rec)
+            }
+            Err(e) => {
+                self.free_segments(&rec.segments);
+                Err(e)
+            }
+        }
+    }
+
+    /// Commits a finished blob as the object `bucket/key`.
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        blob: BlobInfo,
+        attrs: ObjectAttrs,
+        forbid_overwrite: bool,
+    ) -> Result<ObjectRecord> {
+        self.commit_put(Self::record(bucket, key, &blob, attrs), forbid_overwrite)
+    }
+
+    /// Appends a finished blob at `position`. The first append creates the object with `attrs`.
+    pub fn append_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        position: u64,
+        blob: BlobInfo,
+        attrs: ObjectAttrs,
+    ) -> Result<ObjectRecord> {
+        let mut out = None;
+        let res = self.meta.modify_object(bucket, key, &mut |old| {
+            let rec = match old {
+                None => {
+                    if position != 0 {
+                        return Err(position_error(key, 0));
+                    }
+                    let mut r = Self::record(bucket, key, &blob, attrs.clone());
+                    r.otype = ObjectType::Appendable;
+                    r.etag = append_etag(r.crc64, r.size);
+                    r
+                }
+                Some(o) if o.otype != ObjectType::Appendable => {
+                    return Err(Error::new(Code::ObjectNotAppendable).ctx("Key", key));
+                }
+                Some(o) if o.size != position => return Err(position_error(key, o.size)),
+                Some(o) => {
+                    let mut r = o.clone();
+                    r.crc64 = crc64::combine(o.crc64, blob.crc64, blob.size);
+                    r.size += blob.size;
+                    r.segments.push(Segment { blob: blob.id, len: blob.size });
+                    r.mtime_ms = now_ms();
+                    r.etag = append_etag(r.crc64, r.size);
+                    r
+                }
+            };
+            out = Some(rec.clone());
+            Ok(Change::Put(rec))
+        });
+        match (res, out) {
+            (Ok(_), Some(rec)) => Ok(rec),
+            (Ok(_), None) => Err(Error::internal("append decided nothing")),
+            (Err(e), _) => {
+                self.blobs.remove(blob.id);
+                Err(e)
+            }
+        }
+    }
+
+    /// The object's own record (a symlink is not followed).
+    pub fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectRecord> {
+        self.meta
+            .get_object(bucket, key)?
+            .ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))
+    }
+
+    /// The object behind `rec`: its symlink target when it is a symlink, else itself.
+    pub fn resolve(&self, rec: ObjectRecord) -> Result<ObjectRecord> {
+        match (&rec.otype, &rec.symlink_target) {
+            (ObjectType::Symlink, Some(t)) => self
+                .meta
+                .get_object(&rec.bucket, t)?
+                .ok_or_else(|| Error::new(Code::SymlinkTargetNotExist).ctx("Key", rec.key.clone())),
+            _ => Ok(rec),
+        }
+    }
+
+    /// Deletes the object; Ok(false) when there was none.
+    pub fn delete_object(&self, bucket: &str, key: &str) -> Result<bool> {
+        let old = self.meta.modify_object(bucket, key, &mut |old| {
+            Ok(if old.is_some() { Change::Delete } else { Change::Keep })
+        })?;
+        if let Some(o) = &old {
+            self.free_segments(&o.segments);
+        }
+        Ok(old.is_some())
+    }
+
+    pub fn put_symlink(
+        &self,
+        bucket: &str,
+        key: &str,
+        target: &str,
+        attrs: ObjectAttrs,
+        forbid_overwrite: bool,
+    ) -> Result<ObjectRecord> {
+        names::check_object_name(target)?;
+        let rec = ObjectRecord {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            size: 0,
+            etag: hex_upper(&Md5::digest(target.as_bytes())),
+            crc64: 0,
+            mtime_ms: now_ms(),
+            otype: ObjectType::Symlink,
+            attrs,
+            segments: Vec::new(),
+            symlink_target: Some(target.to_string()),
+        };
+        self.commit_put(rec, forbid_overwrite)
+    }
+
+    /// Changes an existing object's attributes (ACL, tags) in place.
+    pub fn update_attrs(&self, bucket: &str, key: &str, f: &dyn Fn(&mut ObjectAttrs)) -> Result<()> {
+        let mut missing = false;
+        self.meta.modify_object(bucket, key, &mut |old| match old {
+            None => {
+                missing = true;
+                Ok(Change::Keep)
+            }
+            Some(o) => {
+                let mut r = o.clone();
+                f(&mut r.attrs);
+                Ok(Change::Put(r))
+            }
+        })?;
+        if missing {
+            return Err(Error::new(Code::NoSuchKey).ctx("Key", key));
+        }
+        Ok(())
+    }
+
+    /// A reader of bytes `[start, start+len)` of the object.
+    pub fn reader(&self, rec: &ObjectRecord, start: u64, len: u64) -> SegmentReader<'_> {
+        SegmentReader::new(&self.blobs, &rec.segments, start, len)
+    }
+
+    /// Copies bytes `[start, start+len)` of `rec` into a new blob.
+    pub fn copy_data(&self, rec: &ObjectRecord, start: u64, len: u64) -> Result<BlobInfo> {
+        let mut w = self.new_blob()?;
+        let mut r = self.reader(rec, start, len);
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = r.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            w.write(&buf[..n]).map_err(io)?;
+        }
+        w.finish().map_err(io)
+    }
+
+    // ---- multipart ----
+
+    pub fn initiate_upload(&self, bucket: &str, key: &str, attrs: ObjectAttrs) -> Result<UploadRecord> {
+        names::check_object_name(key)?;
+        let id = format!("{:016X}{:016X}", random_u64(), random_u64());
+        let u = UploadRecord {
+            upload_id: id,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            initiated_ms: now_ms(),
+            attrs,
+        };
+        self.meta.create_upload(&u)?;
+        Ok(u)
+    }
+
+    /// The upload, checked to belong to `key`.
+    pub fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<UploadRecord> {
+        match self.meta.get_upload(bucket, upload_id)? {
+            Some(u) if u.key == key => Ok(u),
+            _ => Err(Error::new(Code::NoSuchUpload).ctx("UploadId", upload_id)),
+        }
+    }
+
+    pub fn upload_part(&self, bucket: &str, upload_id: &str, part_number: u32, blob: BlobInfo) -> Result<PartRecord> {
+        let p = PartRecord {
+            part_number,
+            blob: blob.id,
+            size: blob.size,
+            etag: hex_upper(&blob.md5),
+            crc64: blob.crc64,
+            mtime_ms: now_ms(),
+        };
+        match self.meta.put_part(bucket, upload_id, &p) {
+            Ok(Some(old)) => {
+                self.blobs.remove(old);
+                Ok(p)
+            }
+            Ok(None) => Ok(p),
+            Err(e) => {
+                self.blobs.remove(blob.id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Every part of the upload, in part-number order.
+    pub fn all_parts(&self, upload_id: &str) -> Result<Vec<PartRecord>> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let batch = self.meta.list_parts(upload_id, after, 1000)?;
+            let Some(last) = batch.last() else { break };
+            after = last.part_number;
+            let n = batch.len();
+            out.extend(batch);
+            if n < 1000 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Completes the upload from `parts` (or from every uploaded part when `parts` is None).
+    pub fn complete_upload(
+        &self,
+        upload: &UploadRecord,
+        parts: Option<&[CompletePart]>,
+        forbid_overwrite: bool,
+    ) -> Result<ObjectRecord> {
+        let uploaded = self.all_parts(&upload.upload_id)?;
+        let chosen: Vec<&PartRecord> = match parts {
+            None => uploaded.iter().collect(),
+            Some(list) => {
+                let mut prev = 0u32;
+                let mut chosen = Vec::with_capacity(list.len());
+                for p in list {
+                    if p.part_number == 0 || p.part_number > MAX_PART_NUMBER {
+                        return Err(Error::new(Code::InvalidPartNumber));
+                    }
+                    if p.part_number <= prev {
+                        return Err(Error::new(Code::InvalidPartOrder));
+                    }
+                    prev = p.part_number;
+                    let want = p.etag.trim().trim_matches('"');
+                    match uploaded.iter().find(|u| u.part_number == p.part_number) {
+                        Some(u) if u.etag.eq_ignore_ascii_case(want) => chosen.push(u),
+                        _ => {
+                            return Err(Error::new(Code::InvalidPart)
+                                .ctx("PartNumber", p.part_number.to_string())
+                                .ctx("ETag", p.etag.clone()))
+                        }
+                    }
+                }
+                chosen
+            }
+        };
+        if chosen.is_empty() {
+            return Err(Error::new(Code::InvalidPart));
+        }
+        if let Some((_, init)) = chosen.split_last() {
+            if let Some(small) = init.iter().find(|p| p.size < MIN_PART_SIZE) {
+                return Err(Error::new(Code::EntityTooSmall)
+                    .ctx("MinSizeAllowed", MIN_PART_SIZE.to_string())
+                    .ctx("ProposedSize", small.size.to_string())
+                    .ctx("PartNumber", small.part_number.to_string()));
+            }
+        }
+        if forbid_overwrite && self.meta.get_object(&upload.bucket, &upload.key)?.is_some() {
+            return Err(Error::new(Code::FileAlreadyExists).ctx("Key", upload.key.clone()));
+        }
+        let mut md5s = Md5::new();
+        let mut crc = 0u64;
+        let mut size = 0u64;
+        let mut segments = Vec::with_capacity(chosen.len());
+        for p in &chosen {
+            let mut raw = [0u8; 16];
+            for (i, b) in raw.iter_mut().enumerate() {
+                *b = u8::from_str_radix(p.etag.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
+            }
+            md5s.update(raw);
+            crc = crc64::combine(crc, p.crc64, p.size);
+            size += p.size;
+            segments.push(Segment { blob: p.blob, len: p.size });
+        }
+        let rec = ObjectRecord {
+            bucket: upload.bucket.clone(),
+            key: upload.key.clone(),
+            size,
+            etag: format!("{}-{}", hex_upper(&md5s.finalize()), chosen.len()),
+            crc64: crc,
+            mtime_ms: now_ms(),
+            otype: ObjectType::Multipart,
+            attrs: upload.attrs.clone(),
+            segments,
+            symlink_target: None,
+        };
+        let (part_blobs, old) = self.meta.finish_upload(&upload.bucket, &upload.upload_id, Some(&rec))?;
+        for b in part_blobs {
+            if !rec.segments.iter().any(|s| s.blob == b) {
+                self.blobs.remove(b);
+            }
+        }
+        self.free_replaced(old.as_ref(), &rec.segments);
+        Ok(rec)
+    }
+
+    pub fn abort_upload(&self, bucket: &str, upload_id: &str) -> Result<()> {
+        let (blobs, _) = self.meta.finish_upload(bucket, upload_id, None)?;
+        for b in blobs {
+            self.blobs.remove(b);
+        }
+        Ok(())
+    }
+}
+
+fn position_error(key: &str, next: u64) -> Error {
+    Error::new(Code::PositionNotEqualToLength)
+        .ctx("Key", key)
+        .header("x-oss-next-append-position", next.to_string())
+}
+
+/// Appendable objects have no whole-body MD5 to hand (it would need a re-read); their ETag is derived
+/// from the CRC and the length, so it changes whenever the content does.
+fn append_etag(crc: u64, size: u64) -> String {
+    hex_upper(&Md5::digest(format!("{crc}:{size}").as_bytes()))
+}

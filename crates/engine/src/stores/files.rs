@@ -1,0 +1,248 @@
+//! BlobStore on local files: blobs are named by internal id under `<data>/blobs`, never by user key.
+
+use md5::{Digest, Md5};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// A finished blob and the checksums computed while its bytes streamed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub id: u64,
+    pub size: u64,
+    pub md5: [u8; 16],
+    pub crc64: u64,
+}
+
+pub struct FileBlobStore {
+    root: PathBuf,
+    fsync: bool,
+}
+
+impl FileBlobStore {
+    pub fn open(data_dir: &Path, fsync: bool) -> io::Result<Self> {
+        let root = data_dir.join("blobs");
+        for i in 0..256 {
+            fs::create_dir_all(root.join(format!("{i:02x}")))?;
+        }
+        Ok(FileBlobStore { root, fsync })
+    }
+
+    fn dir_of(&self, id: u64) -> PathBuf {
+        self.root.join(format!("{:02x}", id >> 56))
+    }
+
+    pub fn path_of(&self, id: u64) -> PathBuf {
+        self.dir_of(id).join(format!("{id:016x}"))
+    }
+
+    /// Starts a new blob with a fresh id.
+    pub fn create(&self) -> io::Result<BlobWriter> {
+        loop {
+            let id = crate::model::random_u64();
+            let path = self.path_of(id);
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    return Ok(BlobWriter {
+                        id,
+                        file: Some(file),
+                        path,
+                        dir: self.dir_of(id),
+                        fsync: self.fsync,
+                        md5: Md5::new(),
+                        crc: crc64fast::Digest::new(),
+                        size: 0,
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn open_blob(&self, id: u64) -> io::Result<File> {
+        File::open(self.path_of(id))
+    }
+
+    pub fn remove(&self, id: u64) {
+        if let Err(e) = fs::remove_file(self.path_of(id)) {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::warn!(blob = format!("{id:016x}"), error = %e, "could not remove blob");
+            }
+        }
+    }
+
+    /// Every blob id on disk.
+    pub fn all_ids(&self) -> io::Result<Vec<u64>> {
+        let mut ids = Vec::new();
+        for i in 0..256 {
+            let dir = self.root.join(format!("{i:02x}"));
+            for entry in fs::read_dir(dir)? {
+                let name = entry?.file_name();
+                if let Some(id) = name.to_str().and_then(|n| u64::from_str_radix(n, 16).ok()) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// A blob being written. Dropped without `finish`, it removes its file: a partial upload leaves no trace.
+pub struct BlobWriter {
+    id: u64,
+    file: Option<File>,
+    path: PathBuf,
+    dir: PathBuf,
+    fsync: bool,
+    md5: Md5,
+    crc: crc64fast::Digest,
+    size: u64,
+}
+
+impl BlobWriter {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        let f = self.file.as_mut().ok_or_else(|| io::Error::other("blob already finished"))?;
+        f.write_all(data)?;
+        self.md5.update(data);
+        self.crc.write(data);
+        self.size += data.len() as u64;
+        Ok(())
+    }
+
+    /// Flushes (and fsyncs, when on) the blob and returns its checksums.
+    pub fn finish(mut self) -> io::Result<BlobInfo> {
+        let f = self.file.take().ok_or_else(|| io::Error::other("blob already finished"))?;
+        if self.fsync {
+            f.sync_data()?;
+            File::open(&self.dir)?.sync_all()?;
+        }
+        let md5: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
+        let info = BlobInfo { id: self.id, size: self.size, md5, crc64: self.crc.sum64() };
+        self.path = PathBuf::new();
+        Ok(info)
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Reads a byte range across an object's segments.
+pub struct SegmentReader<'a> {
+    store: &'a FileBlobStore,
+    segs: Vec<crate::model::Segment>,
+    idx: usize,
+    /// Offset inside segs[idx].
+    off: u64,
+    remaining: u64,
+    cur: Option<File>,
+}
+
+impl<'a> SegmentReader<'a> {
+    /// Reads bytes `[start, start+len)` of the object made of `segs`.
+    pub fn new(store: &'a FileBlobStore, segs: &[crate::model::Segment], start: u64, len: u64) -> Self {
+        let mut idx = 0;
+        let mut off = start;
+        while idx < segs.len() && off >= segs[idx].len {
+            off -= segs[idx].len;
+            idx += 1;
+        }
+        SegmentReader { store, segs: segs.to_vec(), idx, off, remaining: len, cur: None }
+    }
+}
+
+impl Read for SegmentReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.remaining == 0 || buf.is_empty() {
+                return Ok(0);
+            }
+            let Some(seg) = self.segs.get(self.idx).copied() else {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object shorter than its record"));
+            };
+            if self.off >= seg.len {
+                self.idx += 1;
+                self.off = 0;
+                self.cur = None;
+                continue;
+            }
+            if self.cur.is_none() {
+                let mut f = self.store.open_blob(seg.blob)?;
+                f.seek(SeekFrom::Start(self.off))?;
+                self.cur = Some(f);
+            }
+            let want = buf.len().min((seg.len - self.off).min(self.remaining) as usize);
+            let f = self.cur.as_mut().ok_or_else(|| io::Error::other("no open blob"))?;
+            let n = f.read(&mut buf[..want])?;
+            if n == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its record"));
+            }
+            self.off += n as u64;
+            self.remaining -= n as u64;
+            return Ok(n);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Segment;
+
+    fn tmp() -> PathBuf {
+        let p = std::env::temp_dir().join(format!("ossd-files-{}", crate::model::random_u64()));
+        fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    #[test]
+    fn write_finish_read_and_ranges_across_segments() {
+        let dir = tmp();
+        let s = FileBlobStore::open(&dir, true).unwrap();
+        let mut segs = Vec::new();
+        let mut all = Vec::new();
+        for part in [&b"hello "[..], b"", b"wide ", b"world"] {
+            let mut w = s.create().unwrap();
+            w.write(part).unwrap();
+            let info = w.finish().unwrap();
+            assert_eq!(info.crc64, crate::crc64::checksum(part));
+            segs.push(Segment { blob: info.id, len: info.size });
+            all.extend_from_slice(part);
+        }
+        for start in 0..all.len() {
+            for end in start..=all.len() {
+                let mut r = SegmentReader::new(&s, &segs, start as u64, (end - start) as u64);
+                let mut out = Vec::new();
+                r.read_to_end(&mut out).unwrap();
+                assert_eq!(out, &all[start..end], "{start}..{end}");
+            }
+        }
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn dropped_writer_leaves_no_file() {
+        let dir = tmp();
+        let s = FileBlobStore::open(&dir, false).unwrap();
+        let mut w = s.create().unwrap();
+        w.write(b"partial").unwrap();
+        let id = w.id();
+        drop(w);
+        assert!(!s.path_of(id).exists());
+        assert!(s.all_ids().unwrap().is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

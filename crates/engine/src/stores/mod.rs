@@ -1,0 +1,80 @@
+//! The two storage traits the engine is written against, and their embedded implementations.
+
+pub mod files;
+pub mod sqlite;
+
+use crate::model::{BucketRecord, ObjectRecord, PartRecord, UploadRecord, UserRecord};
+use ossd_errors::Result;
+
+/// What a read-modify-write of one object decides.
+pub enum Change {
+    /// Leave the object as it is.
+    Keep,
+    /// Store this record in place of whatever was there.
+    Put(ObjectRecord),
+    /// Remove the object.
+    Delete,
+}
+
+/// Transactional records. Every method is one transaction.
+pub trait MetaStore: Send + Sync {
+    fn put_user(&self, u: &UserRecord) -> Result<()>;
+    fn get_user(&self, access_key_id: &str) -> Result<Option<UserRecord>>;
+    fn root_user(&self) -> Result<Option<UserRecord>>;
+    fn list_users(&self) -> Result<Vec<UserRecord>>;
+
+    /// Creates the bucket; Ok(false) when it already exists (the caller checks the owner).
+    fn create_bucket(&self, b: &BucketRecord) -> Result<(bool, BucketRecord)>;
+    fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>>;
+    /// Buckets of `owner` with names after `marker` and starting with `prefix`, in name order.
+    fn list_buckets(&self, owner: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<BucketRecord>>;
+    fn count_buckets(&self, owner: &str) -> Result<usize>;
+    /// Deletes an empty bucket: Err(BucketNotEmpty) if it holds objects or uploads, Ok(false) if missing.
+    fn delete_bucket(&self, name: &str) -> Result<bool>;
+    fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()>;
+
+    fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>>;
+    /// Reads the object, lets `f` decide, and applies the decision in one transaction.
+    /// Returns the record that was there before.
+    fn modify_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        f: &mut dyn FnMut(Option<&ObjectRecord>) -> Result<Change>,
+    ) -> Result<Option<ObjectRecord>>;
+    /// Objects with `from <= key` (or `<` when `!inclusive`) and `key < end`, in byte order.
+    fn scan_objects(
+        &self,
+        bucket: &str,
+        from: &[u8],
+        inclusive: bool,
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<ObjectRecord>>;
+
+    fn create_upload(&self, u: &UploadRecord) -> Result<()>;
+    fn get_upload(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>>;
+    /// Stores a part; returns the blob of the part it replaced. Err(NoSuchUpload) if the upload is gone.
+    fn put_part(&self, bucket: &str, upload_id: &str, p: &PartRecord) -> Result<Option<u64>>;
+    fn list_parts(&self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<PartRecord>>;
+    /// Uploads ordered by (key, upload id), after the markers.
+    fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>>;
+    /// Removes the upload and its parts, and stores `obj` (when given) in one transaction.
+    /// Returns every part blob and the replaced object's record.
+    fn finish_upload(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        obj: Option<&ObjectRecord>,
+    ) -> Result<(Vec<u64>, Option<ObjectRecord>)>;
+
+    /// Every blob id a record refers to, for the startup sweep of orphaned blobs.
+    fn referenced_blobs(&self) -> Result<Vec<u64>>;
+}

@@ -1,0 +1,472 @@
+//! MetaStore on SQLite (bundled), in WAL mode: one writer connection, a few readers.
+//! Keys are stored as BLOBs so that ordering is plain byte order, as OSS lists them.
+
+use super::{Change, MetaStore};
+use crate::model::*;
+use ossd_errors::{Code, Error, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users(ak TEXT PRIMARY KEY, secret TEXT NOT NULL, enabled INTEGER NOT NULL, is_root INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets(name TEXT PRIMARY KEY, owner TEXT NOT NULL, created INTEGER NOT NULL,
+  acl TEXT NOT NULL, storage_class TEXT NOT NULL, region TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS buckets_by_owner ON buckets(owner, name);
+CREATE TABLE IF NOT EXISTS objects(bucket TEXT NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+  crc64 INTEGER NOT NULL, mtime INTEGER NOT NULL, otype TEXT NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL,
+  meta TEXT NOT NULL, acl TEXT NOT NULL, storage_class TEXT NOT NULL, tags TEXT NOT NULL, segments TEXT NOT NULL,
+  symlink TEXT, PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads(upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated INTEGER NOT NULL,
+  content_type TEXT NOT NULL, headers TEXT NOT NULL, meta TEXT NOT NULL, acl TEXT NOT NULL, storage_class TEXT NOT NULL, tags TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS parts(upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob INTEGER NOT NULL, size INTEGER NOT NULL,
+  etag TEXT NOT NULL, crc64 INTEGER NOT NULL, mtime INTEGER NOT NULL, PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+";
+
+const OBJ_COLS: &str =
+    "bucket, key, size, etag, crc64, mtime, otype, content_type, headers, meta, acl, storage_class, tags, segments, symlink";
+const UPLOAD_COLS: &str = "upload_id, bucket, key, initiated, content_type, headers, meta, acl, storage_class, tags";
+const READERS: usize = 4;
+
+pub struct SqliteMeta {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+}
+
+fn db(e: rusqlite::Error) -> Error {
+    Error::internal(format!("metadata store: {e}"))
+}
+
+fn open_conn(path: &Path, fsync: bool) -> Result<Connection> {
+    let c = Connection::open(path).map_err(db)?;
+    c.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
+    let sync = if fsync { "FULL" } else { "OFF" };
+    c.execute_batch(&format!("PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"))
+        .map_err(db)?;
+    Ok(c)
+}
+
+fn key_text(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn row_object(r: &Row) -> rusqlite::Result<ObjectRecord> {
+    Ok(ObjectRecord {
+        bucket: r.get(0)?,
+        key: key_text(r.get(1)?),
+        size: r.get::<_, i64>(2)? as u64,
+        etag: r.get(3)?,
+        crc64: r.get::<_, i64>(4)? as u64,
+        mtime_ms: r.get(5)?,
+        otype: ObjectType::parse(&r.get::<_, String>(6)?),
+        attrs: ObjectAttrs {
+            content_type: r.get(7)?,
+            headers: decode_pairs(&r.get::<_, String>(8)?),
+            user_meta: decode_pairs(&r.get::<_, String>(9)?),
+            acl: r.get(10)?,
+            storage_class: r.get(11)?,
+            tags: decode_pairs(&r.get::<_, String>(12)?),
+        },
+        segments: decode_segments(&r.get::<_, String>(13)?),
+        symlink_target: r.get(14)?,
+    })
+}
+
+fn row_upload(r: &Row) -> rusqlite::Result<UploadRecord> {
+    Ok(UploadRecord {
+        upload_id: r.get(0)?,
+        bucket: r.get(1)?,
+        key: key_text(r.get(2)?),
+        initiated_ms: r.get(3)?,
+        attrs: ObjectAttrs {
+            content_type: r.get(4)?,
+            headers: decode_pairs(&r.get::<_, String>(5)?),
+            user_meta: decode_pairs(&r.get::<_, String>(6)?),
+            acl: r.get(7)?,
+            storage_class: r.get(8)?,
+            tags: decode_pairs(&r.get::<_, String>(9)?),
+        },
+    })
+}
+
+fn row_bucket(r: &Row) -> rusqlite::Result<BucketRecord> {
+    Ok(BucketRecord {
+        name: r.get(0)?,
+        owner: r.get(1)?,
+        created_ms: r.get(2)?,
+        acl: r.get(3)?,
+        storage_class: r.get(4)?,
+        region: r.get(5)?,
+    })
+}
+
+fn row_user(r: &Row) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord { access_key_id: r.get(0)?, secret: r.get(1)?, enabled: r.get(2)?, is_root: r.get(3)? })
+}
+
+fn insert_object(c: &Connection, o: &ObjectRecord) -> rusqlite::Result<()> {
+    c.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO objects({OBJ_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+    ))?
+    .execute(params![
+        o.bucket,
+        o.key.as_bytes(),
+        o.size as i64,
+        o.etag,
+        o.crc64 as i64,
+        o.mtime_ms,
+        o.otype.as_str(),
+        o.attrs.content_type,
+        encode_pairs(&o.attrs.headers),
+        encode_pairs(&o.attrs.user_meta),
+        o.attrs.acl,
+        o.attrs.storage_class,
+        encode_pairs(&o.attrs.tags),
+        encode_segments(&o.segments),
+        o.symlink_target,
+    ])?;
+    Ok(())
+}
+
+fn select_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<ObjectRecord>> {
+    c.prepare_cached(&format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key=?2"))?
+        .query_row(params![bucket, key.as_bytes()], row_object)
+        .optional()
+}
+
+impl SqliteMeta {
+    pub fn open(data_dir: &Path, fsync: bool) -> Result<Self> {
+        let path = data_dir.join("meta.sqlite");
+        let writer = open_conn(&path, fsync)?;
+        writer.execute_batch(SCHEMA).map_err(db)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            readers.push(Mutex::new(open_conn(&path, fsync)?));
+        }
+        Ok(SqliteMeta { writer: Mutex::new(writer), readers })
+    }
+
+    fn w(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.writer.lock().map_err(|_| Error::internal("metadata writer lock poisoned"))
+    }
+
+    fn r(&self) -> Result<MutexGuard<'_, Connection>> {
+        for m in &self.readers {
+            if let Ok(g) = m.try_lock() {
+                return Ok(g);
+            }
+        }
+        let i = (random_u64() as usize) % self.readers.len();
+        self.readers[i].lock().map_err(|_| Error::internal("metadata reader lock poisoned"))
+    }
+}
+
+impl MetaStore for SqliteMeta {
+    fn put_user(&self, u: &UserRecord) -> Result<()> {
+        self.w()?
+            .execute(
+                "INSERT OR REPLACE INTO users(ak, secret, enabled, is_root) VALUES(?1,?2,?3,?4)",
+                params![u.access_key_id, u.secret, u.enabled, u.is_root],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn get_user(&self, ak: &str) -> Result<Option<UserRecord>> {
+        self.r()?
+            .prepare_cached("SELECT ak, secret, enabled, is_root FROM users WHERE ak=?1")
+            .and_then(|mut s| s.query_row([ak], row_user).optional())
+            .map_err(db)
+    }
+
+    fn root_user(&self) -> Result<Option<UserRecord>> {
+        self.r()?
+            .prepare_cached("SELECT ak, secret, enabled, is_root FROM users WHERE is_root=1 LIMIT 1")
+            .and_then(|mut s| s.query_row([], row_user).optional())
+            .map_err(db)
+    }
+
+    fn list_users(&self) -> Result<Vec<UserRecord>> {
+        let c = self.r()?;
+        let mut s = c.prepare_cached("SELECT ak, secret, enabled, is_root FROM users ORDER BY ak").map_err(db)?;
+        let rows = s.query_map([], row_user).map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn create_bucket(&self, b: &BucketRecord) -> Result<(bool, BucketRecord)> {
+        let mut c = self.w()?;
+        let tx = c.transaction().map_err(db)?;
+        let existing = tx
+            .query_row(
+                "SELECT name, owner, created, acl, storage_class, region FROM buckets WHERE name=?1",
+                [&b.name],
+                row_bucket,
+            )
+            .optional()
+            .map_err(db)?;
+        if let Some(e) = existing {
+            return Ok((false, e));
+        }
+        tx.execute(
+            "INSERT INTO buckets(name, owner, created, acl, storage_class, region) VALUES(?1,?2,?3,?4,?5,?6)",
+            params![b.name, b.owner, b.created_ms, b.acl, b.storage_class, b.region],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok((true, b.clone()))
+    }
+
+    fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
+        self.r()?
+            .prepare_cached("SELECT name, owner, created, acl, storage_class, region FROM buckets WHERE name=?1")
+            .and_then(|mut s| s.query_row([name], row_bucket).optional())
+            .map_err(db)
+    }
+
+    fn list_buckets(&self, owner: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<BucketRecord>> {
+        let c = self.r()?;
+        let mut s = c
+            .prepare_cached(
+                "SELECT name, owner, created, acl, storage_class, region FROM buckets
+                 WHERE owner=?1 AND name>?2 AND substr(name, 1, length(?3))=?3 ORDER BY name LIMIT ?4",
+            )
+            .map_err(db)?;
+        let rows = s.query_map(params![owner, marker, prefix, limit as i64], row_bucket).map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn count_buckets(&self, owner: &str) -> Result<usize> {
+        self.r()?
+            .query_row("SELECT count(*) FROM buckets WHERE owner=?1", [owner], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(db)
+    }
+
+    fn delete_bucket(&self, name: &str) -> Result<bool> {
+        let mut c = self.w()?;
+        let tx = c.transaction().map_err(db)?;
+        let has_obj: bool = tx
+            .query_row("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket=?1)", [name], |r| r.get(0))
+            .map_err(db)?;
+        let has_up: bool = tx
+            .query_row("SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)", [name], |r| r.get(0))
+            .map_err(db)?;
+        if has_obj || has_up {
+            return Err(Error::new(Code::BucketNotEmpty).ctx("BucketName", name));
+        }
+        let n = tx.execute("DELETE FROM buckets WHERE name=?1", [name]).map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()> {
+        self.w()?.execute("UPDATE buckets SET acl=?2 WHERE name=?1", [name, acl]).map_err(db)?;
+        Ok(())
+    }
+
+    fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
+        let c = self.r()?;
+        select_object(&c, bucket, key).map_err(db)
+    }
+
+    fn modify_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        f: &mut dyn FnMut(Option<&ObjectRecord>) -> Result<Change>,
+    ) -> Result<Option<ObjectRecord>> {
+        let mut c = self.w()?;
+        let tx = c.transaction().map_err(db)?;
+        let old = select_object(&tx, bucket, key).map_err(db)?;
+        match f(old.as_ref())? {
+            Change::Keep => return Ok(old),
+            Change::Put(rec) => insert_object(&tx, &rec).map_err(db)?,
+            Change::Delete => {
+                tx.prepare_cached("DELETE FROM objects WHERE bucket=?1 AND key=?2")
+                    .and_then(|mut s| s.execute(params![bucket, key.as_bytes()]))
+                    .map_err(db)?;
+            }
+        }
+        tx.commit().map_err(db)?;
+        Ok(old)
+    }
+
+    fn scan_objects(
+        &self,
+        bucket: &str,
+        from: &[u8],
+        inclusive: bool,
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<ObjectRecord>> {
+        let c = self.r()?;
+        let op = if inclusive { ">=" } else { ">" };
+        let sql = match end {
+            Some(_) => format!(
+                "SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key{op}?2 AND key<?3 ORDER BY key LIMIT ?4"
+            ),
+            None => format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key{op}?2 ORDER BY key LIMIT ?4"),
+        };
+        let mut s = c.prepare_cached(&sql).map_err(db)?;
+        let end = end.unwrap_or(&[]);
+        let rows = if end.is_empty() {
+            s.query_map(params![bucket, from, rusqlite::types::Null, limit as i64], row_object)
+        } else {
+            s.query_map(params![bucket, from, end, limit as i64], row_object)
+        }
+        .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn create_upload(&self, u: &UploadRecord) -> Result<()> {
+        self.w()?
+            .execute(
+                &format!("INSERT INTO uploads({UPLOAD_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+                params![
+                    u.upload_id,
+                    u.bucket,
+                    u.key.as_bytes(),
+                    u.initiated_ms,
+                    u.attrs.content_type,
+                    encode_pairs(&u.attrs.headers),
+                    encode_pairs(&u.attrs.user_meta),
+                    u.attrs.acl,
+                    u.attrs.storage_class,
+                    encode_pairs(&u.attrs.tags),
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn get_upload(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>> {
+        self.r()?
+            .prepare_cached(&format!("SELECT {UPLOAD_COLS} FROM uploads WHERE upload_id=?1 AND bucket=?2"))
+            .and_then(|mut s| s.query_row([upload_id, bucket], row_upload).optional())
+            .map_err(db)
+    }
+
+    fn put_part(&self, bucket: &str, upload_id: &str, p: &PartRecord) -> Result<Option<u64>> {
+        let mut c = self.w()?;
+        let tx = c.transaction().map_err(db)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM uploads WHERE upload_id=?1 AND bucket=?2)",
+                [upload_id, bucket],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if !exists {
+            return Err(Error::new(Code::NoSuchUpload).ctx("UploadId", upload_id));
+        }
+        let old: Option<i64> = tx
+            .query_row(
+                "SELECT blob FROM parts WHERE upload_id=?1 AND part_number=?2",
+                params![upload_id, p.part_number],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO parts(upload_id, part_number, blob, size, etag, crc64, mtime) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+            params![upload_id, p.part_number, p.blob as i64, p.size as i64, p.etag, p.crc64 as i64, p.mtime_ms],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(old.map(|b| b as u64))
+    }
+
+    fn list_parts(&self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<PartRecord>> {
+        let c = self.r()?;
+        let mut s = c
+            .prepare_cached(
+                "SELECT part_number, blob, size, etag, crc64, mtime FROM parts
+                 WHERE upload_id=?1 AND part_number>?2 ORDER BY part_number LIMIT ?3",
+            )
+            .map_err(db)?;
+        let rows = s
+            .query_map(params![upload_id, after, limit as i64], |r| {
+                Ok(PartRecord {
+                    part_number: r.get(0)?,
+                    blob: r.get::<_, i64>(1)? as u64,
+                    size: r.get::<_, i64>(2)? as u64,
+                    etag: r.get(3)?,
+                    crc64: r.get::<_, i64>(4)? as u64,
+                    mtime_ms: r.get(5)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>> {
+        let c = self.r()?;
+        let mut s = c
+            .prepare_cached(&format!(
+                "SELECT {UPLOAD_COLS} FROM uploads WHERE bucket=?1
+                 AND (key>?2 OR (key=?2 AND upload_id>?3))
+                 AND substr(key, 1, length(?4))=?4 ORDER BY key, upload_id LIMIT ?5"
+            ))
+            .map_err(db)?;
+        let rows = s
+            .query_map(
+                params![bucket, key_marker.as_bytes(), upload_id_marker, prefix.as_bytes(), limit as i64],
+                row_upload,
+            )
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn finish_upload(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        obj: Option<&ObjectRecord>,
+    ) -> Result<(Vec<u64>, Option<ObjectRecord>)> {
+        let mut c = self.w()?;
+        let tx = c.transaction().map_err(db)?;
+        let n = tx
+            .execute("DELETE FROM uploads WHERE upload_id=?1 AND bucket=?2", [upload_id, bucket])
+            .map_err(db)?;
+        if n == 0 {
+            return Err(Error::new(Code::NoSuchUpload).ctx("UploadId", upload_id));
+        }
+        let blobs = {
+            let mut s = tx.prepare_cached("SELECT blob FROM parts WHERE upload_id=?1").map_err(db)?;
+            let rows = s.query_map([upload_id], |r| r.get::<_, i64>(0)).map_err(db)?;
+            rows.map(|b| b.map(|b| b as u64)).collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
+        };
+        tx.execute("DELETE FROM parts WHERE upload_id=?1", [upload_id]).map_err(db)?;
+        let mut old = None;
+        if let Some(o) = obj {
+            old = select_object(&tx, &o.bucket, &o.key).map_err(db)?;
+            insert_object(&tx, o).map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok((blobs, old))
+    }
+
+    fn referenced_blobs(&self) -> Result<Vec<u64>> {
+        let c = self.r()?;
+        let mut out = Vec::new();
+        let mut s = c.prepare("SELECT segments FROM objects").map_err(db)?;
+        let rows = s.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+        for r in rows {
+            out.extend(decode_segments(&r.map_err(db)?).into_iter().map(|s| s.blob));
+        }
+        let mut s = c.prepare("SELECT blob FROM parts").map_err(db)?;
+        let rows = s.query_map([], |r| r.get::<_, i64>(0)).map_err(db)?;
+        for r in rows {
+            out.push(r.map_err(db)? as u64);
+        }
+        Ok(out)
+    }
+}

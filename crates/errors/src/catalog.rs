@@ -1,0 +1,315 @@
+//! The catalog table itself. Messages are the OSS documentation's, word for word; causes and fixes are ours.
+//! ECs: published values where OSS documents one; otherwise ossd's own, whose serial starts with 9.
+
+use crate::{ErrorDef, Retry};
+
+macro_rules! catalog {
+    ($($name:ident: $code:literal, $status:literal, $ec:literal, $retry:ident, $msg:literal, $cause:literal, $fix:literal;)*) => {
+        /// A catalog row. Several rows may share one wire code (one row per cause).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code { $($name),* }
+
+        /// Every row, in catalog order.
+        pub static CATALOG: &[ErrorDef] = &[
+            $(ErrorDef {
+                name: stringify!($name),
+                code: $code,
+                status: $status,
+                ec: $ec,
+                retry: Retry::$retry,
+                message: $msg,
+                cause: $cause,
+                fix: $fix,
+            }),*
+        ];
+
+        impl Code {
+            /// Every row's typed code, in catalog order.
+            pub const ALL: &'static [Code] = &[$(Code::$name),*];
+
+            pub fn def(self) -> &'static ErrorDef {
+                &CATALOG[self as usize]
+            }
+        }
+    };
+}
+
+impl Code {
+    /// The first row whose wire code is `code`.
+    pub fn from_code(code: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.def().code == code)
+    }
+
+    /// The row with this EC.
+    pub fn from_ec(ec: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.def().ec == ec)
+    }
+
+    /// The row with this name (the Rust variant's name).
+    pub fn from_name(name: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.def().name == name)
+    }
+}
+
+catalog! {
+    // 203
+    CallbackFailed: "CallbackFailed", 203, "0007-90000001", Never,
+        "Callback to application server failed, please check your callbackUrl.",
+        "The object was stored, but the callback server could not be reached or did not answer 200 with JSON.",
+        "Check the callback URL, that the callback server is reachable from ossd, and that it returns JSON.";
+    // 304
+    NotModified: "NotModified", 304, "0026-90000021", Never,
+        "Not Modified",
+        "The object has not changed since the time or ETag given in If-Modified-Since or If-None-Match.",
+        "Nothing to do: use the copy you already have.";
+    // 400
+    InvalidBucketName: "InvalidBucketName", 400, "0015-90000001", Never,
+        "The specified bucket is not valid.",
+        "Bucket names are 3 to 63 characters of lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
+        "Choose a name that follows the bucket naming rules.";
+    InvalidObjectNameEmpty: "InvalidObjectName", 400, "0026-90000002", Never,
+        "The Object name can not be empty.",
+        "The request names an object with an empty key.",
+        "Give the object a key of 1 to 1023 bytes.";
+    InvalidObjectNameTooLong: "InvalidObjectName", 400, "0026-90000003", Never,
+        "The Length of Object name must be less than 1024.",
+        "The object key is 1024 bytes or longer in UTF-8.",
+        "Shorten the key to at most 1023 bytes.";
+    TooManyBuckets: "TooManyBuckets", 400, "0015-90000002", Never,
+        "You have attempted to create more buckets than allowed.",
+        "The user already owns as many buckets as the server's --max-buckets allows.",
+        "Delete buckets you no longer need, or raise --max-buckets.";
+    RequestIsNotMultiPartContent: "RequestIsNotMultiPartContent", 400, "0021-90000001", Never,
+        "Bucket POST must be of the enclosure-type multipart/form-data.",
+        "A PostObject request whose Content-Type is not multipart/form-data.",
+        "Send the form as multipart/form-data with a boundary.";
+    RequestTimeout: "RequestTimeout", 400, "0001-90000001", Transient,
+        "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+        "The client stopped sending the request body for longer than the idle timeout.",
+        "Check the network and the client's send path, then retry.";
+    NotImplemented: "NotImplemented", 400, "0001-90000002", Never,
+        "A header you provided implies functionality that is not implemented.",
+        "The request uses a header or an operation that this resource does not support.",
+        "Remove the header named in <Header>, or use an operation ossd implements.";
+    InvalidArgument: "InvalidArgument", 400, "0016-90000001", Never,
+        "Invalid Argument",
+        "A parameter or header has a value outside what the operation accepts.",
+        "Correct the argument named in <ArgumentName>.";
+    MissingArgument: "MissingArgument", 400, "0016-00000502", Never,
+        "Missing Some Required Arguments.",
+        "A parameter the operation needs was not sent.",
+        "Send the argument named in <ArgumentName>.";
+    MaxPOSTPreDataLengthExceededError: "MaxPOSTPreDataLengthExceededError", 400, "0021-90000002", Never,
+        "Your POST request fields preceding the upload file were too large.",
+        "The form fields before the file field of a PostObject request are larger than allowed.",
+        "Send fewer or shorter form fields before the file field.";
+    FieldItemTooLong: "FieldItemTooLong", 400, "0021-90000003", Never,
+        "Your name of form field is too long.",
+        "A PostObject form field other than the file is longer than 4 KB.",
+        "Shorten the form field.";
+    MalformedPOSTRequest: "MalformedPOSTRequest", 400, "0021-90000004", Never,
+        "The body of your POST request is not well-formed multipart/form-data.",
+        "The PostObject body cannot be parsed as multipart/form-data.",
+        "Encode the form correctly, with the boundary given in Content-Type.";
+    InvalidPolicyDocument: "InvalidPolicyDocument", 400, "0021-90000005", Never,
+        "Invalid policy document, please check.",
+        "The PostObject policy is not valid base64-encoded JSON, or lacks expiration or conditions.",
+        "Fix the policy document.";
+    IncorrectNumberOfFilesInPOSTRequest: "IncorrectNumberOfFilesInPOSTRequest", 400, "0021-90000006", Never,
+        "POST requires exactly one file upload per request.",
+        "The PostObject form has no file field, or more than one.",
+        "Send exactly one file field, last in the form.";
+    EntityTooSmall: "EntityTooSmall", 400, "0026-90000004", Never,
+        "Your proposed upload smaller than the minimum allowed size.",
+        "A multipart part other than the last is under 100 KiB, or a PostObject body is under content-length-range.",
+        "Make every part but the last at least 100 KiB, or respect the policy's size range.";
+    EntityTooLarge: "EntityTooLarge", 400, "0026-90000005", Never,
+        "Your proposed upload exceeds the maximum allowed size.",
+        "The body is larger than the operation or the policy's content-length-range allows.",
+        "Upload less data in one request, or use multipart upload.";
+    EntityTooLargeCopySource: "EntityTooLarge", 400, "0026-90000006", Never,
+        "Source object Length exceeds the maximum allowed size.",
+        "The CopyObject source is larger than the copy limit.",
+        "Copy large objects with UploadPartCopy in a multipart upload.";
+    MalformedXML: "MalformedXML", 400, "0031-00000001", Never,
+        "The XML you provided was not well-formed or did not validate against our published schema.",
+        "The request body is not well-formed XML, or lacks an element the operation needs.",
+        "Send the XML body the operation documents.";
+    InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging", 400, "0015-90000003", Never,
+        "Put bucket log requester is not target bucket owner.",
+        "The logging target bucket does not exist or belongs to another user.",
+        "Name a target bucket that exists and that you own.";
+    InvalidPart: "InvalidPart", 400, "0026-90000007", Never,
+        "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
+        "CompleteMultipartUpload lists a part number that was not uploaded, or an ETag that does not match it.",
+        "List only uploaded parts, with the ETags UploadPart returned.";
+    FilePartNotExist: "FilePartNotExist", 400, "0026-90000008", Never,
+        "The Part you read had been deleted.",
+        "A part named in the request was removed before it could be read.",
+        "Upload the part again, then complete the upload.";
+    InvalidPartOrder: "InvalidPartOrder", 400, "0026-90000009", Never,
+        "The list of parts was not in ascending order.",
+        "CompleteMultipartUpload lists parts out of ascending PartNumber order.",
+        "Sort the parts by PartNumber.";
+    InvalidPartNumber: "InvalidPartOrder", 400, "0026-90000010", Never,
+        "Part number must be an integer between 1 and 10000, inclusive.",
+        "A part number outside 1..10000.",
+        "Number parts from 1 to 10000.";
+    InvalidEncryptionAlgorithmError: "InvalidEncryptionAlgorithmError", 400, "0026-90000011", Never,
+        "The encryption algorithm specified is not valid.",
+        "x-oss-server-side-encryption has a value other than AES256 or KMS.",
+        "Use AES256.";
+    InvalidDigest: "InvalidDigest", 400, "0026-90000012", Never,
+        "The Content-MD5 you specified was invalid.",
+        "The body's MD5 does not match Content-MD5, or Content-MD5 is not base64 of 16 bytes.",
+        "Send the base64 MD5 of the exact body bytes.";
+    InvalidTargetType: "InvalidTargetType", 400, "0026-90000013", Never,
+        "The symbolic's target file type is invalid.",
+        "A symlink points at another symlink.",
+        "Point the symlink at a regular object.";
+    // 403
+    AccessDenied: "AccessDenied", 403, "0003-00000001", Never,
+        "AccessDenied",
+        "The requester has no permission for this bucket or object under its ACL.",
+        "Sign the request as the owner, or grant access with the bucket or object ACL.";
+    AccessDeniedExpired: "AccessDenied", 403, "0002-90000002", Never,
+        "Request has expired.",
+        "The presigned URL's expiry time has passed.",
+        "Sign a new URL.";
+    InvalidAccessKeyIdDisabled: "InvalidAccessKeyId", 403, "0002-90000003", Never,
+        "The OSS Access Key Id you provided is disabled.",
+        "The access key exists but has been disabled.",
+        "Enable the key or use another one.";
+    InvalidAccessKeyId: "InvalidAccessKeyId", 403, "0002-00000902", Never,
+        "The OSS Access Key Id you provided does not exist in our records.",
+        "No user has this access key id.",
+        "Check the access key id; create the user with `ossd user add`.";
+    InvalidAccessKeyIdChars: "InvalidAccessKeyId", 403, "0002-90000004", Never,
+        "The OSS Access Key Id contains non-acceptable characters, which accepts only alphanumeric characters[0-9a-zA-Z] and several special characters[. _=]",
+        "The access key id has characters outside [0-9a-zA-Z._=].",
+        "Check the access key id for stray characters.";
+    SignatureDoesNotMatch: "SignatureDoesNotMatch", 403, "0002-00000040", Never,
+        "The request signature we calculated does not match the signature you provided.",
+        "The signature was computed with another secret, or over a different string to sign.",
+        "Compare your string to sign with <StringToSign>, and check the secret.";
+    RequestTimeTooSkewed: "RequestTimeTooSkewed", 403, "0002-00000504", ClockSkew,
+        "The difference between the request time and the current time is too large.",
+        "The request's Date or x-oss-date is more than 15 minutes away from the server's clock.",
+        "Synchronize the client's clock (NTP), or correct the offset from the response's Date.";
+    ImageDamage: "ImageDamage", 403, "0030-90000001", Never,
+        "The image file may be damaged.",
+        "The object cannot be decoded as the image format it claims to be.",
+        "Upload an intact PNG or JPEG.";
+    UserDisable: "UserDisable", 403, "0003-90000002", Never,
+        "UserDisable",
+        "The user that owns this access key has been disabled by the operator.",
+        "Ask the operator to run `ossd user enable`.";
+    AccessForbidden: "AccessForbidden", 403, "0003-90000003", Never,
+        "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.",
+        "No CORS rule of the bucket allows this origin, method and headers.",
+        "Add a CORS rule that allows them.";
+    InvalidObjectState: "InvalidObjectState", 403, "0026-90000014", Never,
+        "The operation is not valid for the object's state.",
+        "The object is in the Archive or ColdArchive class and has not been restored.",
+        "Call RestoreObject and wait until x-oss-restore says ongoing-request=\"false\".";
+    // 404
+    SymlinkTargetNotExist: "SymlinkTargetNotExist", 404, "0026-90000015", Never,
+        "The symlink target object does not exist.",
+        "The symlink's target object is missing.",
+        "Upload the target, or point the symlink elsewhere.";
+    NoSuchBucket: "NoSuchBucket", 404, "0015-00000101", Never,
+        "The specified bucket does not exist.",
+        "No bucket has this name.",
+        "Check the bucket name, or create the bucket.";
+    NoSuchKey: "NoSuchKey", 404, "0026-00000001", Never,
+        "The specified key does not exist.",
+        "The bucket has no object with this key.",
+        "Check the key; list the bucket to see what it holds.";
+    NoSuchUpload: "NoSuchUpload", 404, "0042-90000001", Never,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+        "The upload id is unknown, or the upload was completed or aborted.",
+        "Start a new multipart upload.";
+    NoSuchWebsiteConfiguration: "NoSuchWebsiteConfiguration", 404, "0015-90000004", Never,
+        "The specified bucket does not have a website configuration.",
+        "The bucket has no static website configuration.",
+        "Set one with PutBucketWebsite.";
+    NoSuchLifecycle: "NoSuchLifecycle", 404, "0015-90000005", Never,
+        "No Row found in Lifecycle Table.",
+        "The bucket has no lifecycle rules.",
+        "Set rules with PutBucketLifecycle.";
+    NoSuchCORSConfiguration: "NoSuchCORSConfiguration", 404, "0015-90000006", Never,
+        "The CORS configuration does not exist.",
+        "The bucket has no CORS rules.",
+        "Set rules with PutBucketCors.";
+    // 405
+    MethodNotAllowed: "MethodNotAllowed", 405, "0001-90000003", Never,
+        "The specified method is not allowed against this resource.",
+        "The HTTP method is not one this resource accepts.",
+        "Use a method the operation documents.";
+    // 409
+    BucketAlreadyExists: "BucketAlreadyExists", 409, "0015-00000104", Never,
+        "The requested bucket name is not available.",
+        "Another user owns a bucket with this name.",
+        "Choose another bucket name.";
+    BucketNotEmpty: "BucketNotEmpty", 409, "0015-00000301", Never,
+        "The bucket you tried to delete is not empty.",
+        "The bucket still holds objects or unfinished multipart uploads.",
+        "Delete the objects and abort the uploads first.";
+    ObjectNotAppendable: "ObjectNotAppendable", 409, "0026-90000016", Never,
+        "The object is not appendable.",
+        "AppendObject on an object that was not created by AppendObject.",
+        "Append only to appendable objects, or delete the object first.";
+    PositionNotEqualToLength: "PositionNotEqualToLength", 409, "0026-00000016", Never,
+        "Position is not equal to file length.",
+        "The append position differs from the object's current length.",
+        "Append at the position given in x-oss-next-append-position.";
+    FileImmutable: "FileImmutable", 409, "0026-90000017", Never,
+        "The object you specified is immutable.",
+        "A WORM retention policy protects the object from deletion and overwrite.",
+        "Wait until the retention period ends.";
+    FileAlreadyExists: "FileAlreadyExists", 409, "0026-90000018", Never,
+        "The object you specified already exists and can not be overwritten.",
+        "x-oss-forbid-overwrite is true and an object with this key exists.",
+        "Use another key, or send x-oss-forbid-overwrite: false.";
+    RestoreAlreadyInProgress: "RestoreAlreadyInProgress", 409, "0026-90000019", Never,
+        "The restore operation is in progress.",
+        "RestoreObject was called again while the object is still being restored.",
+        "Wait for the restore to finish; HEAD shows its state in x-oss-restore.";
+    // 411
+    MissingContentLength: "MissingContentLength", 411, "0001-90000004", Never,
+        "You must provide the Content-Length HTTP header.",
+        "The request has a body but neither Content-Length nor chunked transfer encoding.",
+        "Send Content-Length, or use chunked transfer encoding.";
+    // 412
+    PreconditionFailed: "PreconditionFailed", 412, "0026-90000020", Never,
+        "At least one of the pre-conditions you specified did not hold.",
+        "If-Match or If-Unmodified-Since (or a copy-source condition) did not hold.",
+        "Fetch the object's current ETag and time, then decide again.";
+    // 429
+    QpsLimitExceeded: "QpsLimitExceeded", 429, "0001-90000005", Throttle,
+        "Please reduce your request rate.",
+        "The user sent more requests per second than --user-qps-limit allows.",
+        "Back off and retry; spread requests over time.";
+    // 500
+    InternalError: "InternalError", 500, "0001-90000006", Transient,
+        "We encountered an internal error. Please try again.",
+        "A storage failure on the server (disk full, read-only data dir, I/O error).",
+        "Retry with backoff; the operator should check the server's log and disk.";
+    // 503
+    DownloadTrafficRateLimitExceeded: "DownloadTrafficRateLimitExceeded", 503, "0001-90000007", Throttle,
+        "Please reduce your upload request traffic.",
+        "Downloads from the bucket exceed --download-bandwidth-limit.",
+        "Back off and retry.";
+    UploadTrafficRateLimitExceeded: "UploadTrafficRateLimitExceeded", 503, "0001-90000008", Throttle,
+        "Please reduce your upload request traffic.",
+        "Uploads to the bucket exceed --upload-bandwidth-limit.",
+        "Back off and retry.";
+    MetaOperationQpsLimitExceeded: "MetaOperationQpsLimitExceeded", 503, "0001-90000009", Throttle,
+        "Qps limit for the meta operation is exceeded.",
+        "Service and bucket operations exceed --meta-qps-limit per second.",
+        "Back off and retry after a few seconds.";
+    TotalQpsLimitExceeded: "TotalQpsLimitExceeded", 503, "0001-90000010", Throttle,
+        "Please reduce your request rate.",
+        "All requests together exceed --total-qps-limit per second.",
+        "Back off and retry.";
+}
