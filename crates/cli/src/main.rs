@@ -1,1 +1,188 @@
-fn main(){}
+//! The `ossd` binary: `serve` runs the server; `explain` prints a catalog row.
+
+use clap::{ArgAction, Parser, Subcommand};
+use ossd_errors::{Code, CATALOG};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ossd",
+    version,
+    about = "A self-hosted object storage server that speaks the Alibaba Cloud OSS API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server. Every flag has an OSSD_* environment twin; flags win over the environment.
+    Serve(ServeArgs),
+    /// Print what an error code or EC means: status, message, cause, fix, and whether to retry.
+    Explain {
+        /// An error code (NoSuchKey) or an EC (0026-00000001).
+        code: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "OSSD_LISTEN", default_value = "127.0.0.1:9000")]
+    listen: SocketAddr,
+    /// Data directory: metadata (SQLite) and blobs.
+    #[arg(long, env = "OSSD_DATA", default_value = "./ossd-data")]
+    data: PathBuf,
+    /// The root user's access key id. Generated and kept in the data dir on first start when not given.
+    #[arg(long, env = "OSSD_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
+    /// The root user's access key secret.
+    #[arg(long, env = "OSSD_ACCESS_KEY_SECRET", hide_env_values = true)]
+    access_key_secret: Option<String>,
+    /// Region reported for buckets and required in V4 signatures.
+    #[arg(long, env = "OSSD_REGION", default_value = "cn-hangzhou")]
+    region: String,
+    /// HOST:PORT reported as ExtranetEndpoint/IntranetEndpoint, and the host for virtual-hosted addressing.
+    /// Defaults to the listen address.
+    #[arg(long, env = "OSSD_PUBLIC_ENDPOINT")]
+    public_endpoint: Option<String>,
+    /// fsync data and metadata before acknowledging a write.
+    #[arg(long, env = "OSSD_FSYNC", default_value_t = true, action = ArgAction::Set)]
+    fsync: bool,
+    /// Seconds a request body may stall before the request fails with RequestTimeout.
+    #[arg(long, env = "OSSD_IDLE_TIMEOUT", default_value_t = 60)]
+    idle_timeout: u64,
+    /// Buckets each user may own.
+    #[arg(long, env = "OSSD_MAX_BUCKETS", default_value_t = 100)]
+    max_buckets: usize,
+    /// Largest CopyObject source, in bytes.
+    #[arg(long, env = "OSSD_COPY_LIMIT", default_value_t = 1 << 30)]
+    copy_limit: u64,
+    /// Log filter (tracing's EnvFilter syntax).
+    #[arg(long, env = "OSSD_LOG", default_value = "info")]
+    log: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Serve(a) => serve(a),
+        Cmd::Explain { code } => explain(&code),
+    }
+}
+
+fn explain(code: &str) -> ExitCode {
+    let rows: Vec<_> = match Code::from_ec(code) {
+        Some(c) => vec![c.def()],
+        None => CATALOG
+            .iter()
+            .filter(|d| d.code.eq_ignore_ascii_case(code) || d.name.eq_ignore_ascii_case(code))
+            .collect(),
+    };
+    if rows.is_empty() {
+        eprintln!("ossd explain: {code} is neither a code nor an EC in the catalog");
+        return ExitCode::from(2);
+    }
+    for d in rows {
+        println!("{} ({})  HTTP {}  EC {}", d.code, d.name, d.status, d.ec);
+        println!("  message: {}", d.message);
+        println!("  cause:   {}", d.cause);
+        println!("  fix:     {}", d.fix);
+        println!("  retry:   {}", d.retry.as_str());
+        println!("  doc:     {}", d.recommend_doc());
+    }
+    ExitCode::SUCCESS
+}
+
+fn serve(a: ServeArgs) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_new(&a.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+    let mut cfg = ossd_server::Config::new(a.listen, a.data.clone());
+    cfg.region = a.region;
+    cfg.public_endpoint = a.public_endpoint;
+    cfg.fsync = a.fsync;
+    cfg.access_key_id = a.access_key_id;
+    cfg.access_key_secret = a.access_key_secret;
+    cfg.idle_timeout = std::time::Duration::from_secs(a.idle_timeout.max(1));
+    cfg.max_buckets = a.max_buckets;
+    cfg.copy_limit = a.copy_limit;
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ossd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let bound = match ossd_server::bind(cfg).await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!(
+                    "ossd: cannot start: {}",
+                    e.context
+                        .iter()
+                        .map(|(_, v)| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = bound
+            .listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        if bound.root_created {
+            println!(
+                "ossd: created the root access key pair (kept in {}):",
+                a.data.display()
+            );
+            println!("  access key id:     {}", bound.root.access_key_id);
+            println!("  access key secret: {}", bound.root.secret);
+        } else {
+            println!("ossd: root access key id: {}", bound.root.access_key_id);
+        }
+        println!(
+            "ossd: listening on {addr} (region {}, data {})",
+            bound.state.region,
+            a.data.display()
+        );
+        ossd_server::run(bound, shutdown_signal()).await;
+        println!("ossd: stopped");
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -42,13 +42,18 @@ impl Engine {
         std::fs::create_dir_all(data_dir).map_err(io)?;
         let meta = SqliteMeta::open(data_dir, fsync)?;
         let blobs = FileBlobStore::open(data_dir, fsync).map_err(io)?;
-        let engine = Engine { meta: Box::new(meta), blobs, region: region.to_string() };
+        let engine = Engine {
+            meta: Box::new(meta),
+            blobs,
+            region: region.to_string(),
+        };
         engine.sweep_orphans()?;
         Ok(engine)
     }
 
     fn sweep_orphans(&self) -> Result<()> {
-        let referenced: std::collections::HashSet<u64> = self.meta.referenced_blobs()?.into_iter().collect();
+        let referenced: std::collections::HashSet<u64> =
+            self.meta.referenced_blobs()?.into_iter().collect();
         let mut removed = 0;
         for id in self.blobs.all_ids().map_err(io)? {
             if !referenced.contains(&id) {
@@ -57,7 +62,10 @@ impl Engine {
             }
         }
         if removed > 0 {
-            tracing::info!(removed, "removed orphaned blobs left by an interrupted write");
+            tracing::info!(
+                removed,
+                "removed orphaned blobs left by an interrupted write"
+            );
         }
         Ok(())
     }
@@ -81,7 +89,13 @@ impl Engine {
 
     // ---- buckets ----
 
-    pub fn create_bucket(&self, owner: &str, name: &str, acl: &str, storage_class: &str) -> Result<BucketRecord> {
+    pub fn create_bucket(
+        &self,
+        owner: &str,
+        name: &str,
+        acl: &str,
+        storage_class: &str,
+    ) -> Result<BucketRecord> {
         names::check_bucket_name(name)?;
         let rec = BucketRecord {
             name: name.to_string(),
@@ -129,7 +143,10 @@ impl Engine {
             mtime_ms: now_ms(),
             otype: ObjectType::Normal,
             attrs,
-            segments: vec![Segment { blob: blob.id, len: blob.size }],
+            segments: vec![Segment {
+                blob: blob.id,
+                len: blob.size,
+            }],
             symlink_target: None,
         }
     }
@@ -141,7 +158,10 @@ impl Engine {
             if forbid_overwrite && old.is_some() {
                 return Err(Error::new(Code::FileAlreadyExists).ctx("Key", rec.key.clone()));
             }
-            Ok(Change::Put(slot.take().ok_or_else(|| Error::internal("commit retried"))?))
+            Ok(Change::Put(
+                slot.take()
+                    .ok_or_else(|| Error::internal("commit retried"))?,
+            ))
         });
         match res {
             Ok(old) => {
@@ -196,7 +216,10 @@ impl Engine {
                     let mut r = o.clone();
                     r.crc64 = crc64::combine(o.crc64, blob.crc64, blob.size);
                     r.size += blob.size;
-                    r.segments.push(Segment { blob: blob.id, len: blob.size });
+                    r.segments.push(Segment {
+                        blob: blob.id,
+                        len: blob.size,
+                    });
                     r.mtime_ms = now_ms();
                     r.etag = append_etag(r.crc64, r.size);
                     r
@@ -236,7 +259,11 @@ impl Engine {
     /// Deletes the object; Ok(false) when there was none.
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<bool> {
         let old = self.meta.modify_object(bucket, key, &mut |old| {
-            Ok(if old.is_some() { Change::Delete } else { Change::Keep })
+            Ok(if old.is_some() {
+                Change::Delete
+            } else {
+                Change::Keep
+            })
         })?;
         if let Some(o) = &old {
             self.free_segments(&o.segments);
@@ -269,7 +296,12 @@ impl Engine {
     }
 
     /// Changes an existing object's attributes (ACL, tags) in place.
-    pub fn update_attrs(&self, bucket: &str, key: &str, f: &dyn Fn(&mut ObjectAttrs)) -> Result<()> {
+    pub fn update_attrs(
+        &self,
+        bucket: &str,
+        key: &str,
+        f: &dyn Fn(&mut ObjectAttrs),
+    ) -> Result<()> {
         let mut missing = false;
         self.meta.modify_object(bucket, key, &mut |old| match old {
             None => {
@@ -310,7 +342,12 @@ impl Engine {
 
     // ---- multipart ----
 
-    pub fn initiate_upload(&self, bucket: &str, key: &str, attrs: ObjectAttrs) -> Result<UploadRecord> {
+    pub fn initiate_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        attrs: ObjectAttrs,
+    ) -> Result<UploadRecord> {
         names::check_object_name(key)?;
         let id = format!("{:016X}{:016X}", random_u64(), random_u64());
         let u = UploadRecord {
@@ -332,7 +369,13 @@ impl Engine {
         }
     }
 
-    pub fn upload_part(&self, bucket: &str, upload_id: &str, part_number: u32, blob: BlobInfo) -> Result<PartRecord> {
+    pub fn upload_part(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        part_number: u32,
+        blob: BlobInfo,
+    ) -> Result<PartRecord> {
         let p = PartRecord {
             part_number,
             blob: blob.id,
@@ -426,12 +469,16 @@ impl Engine {
         for p in &chosen {
             let mut raw = [0u8; 16];
             for (i, b) in raw.iter_mut().enumerate() {
-                *b = u8::from_str_radix(p.etag.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
+                *b = u8::from_str_radix(p.etag.get(2 * i..2 * i + 2).unwrap_or("00"), 16)
+                    .unwrap_or(0);
             }
             md5s.update(raw);
             crc = crc64::combine(crc, p.crc64, p.size);
             size += p.size;
-            segments.push(Segment { blob: p.blob, len: p.size });
+            segments.push(Segment {
+                blob: p.blob,
+                len: p.size,
+            });
         }
         let rec = ObjectRecord {
             bucket: upload.bucket.clone(),
@@ -445,7 +492,9 @@ impl Engine {
             segments,
             symlink_target: None,
         };
-        let (part_blobs, old) = self.meta.finish_upload(&upload.bucket, &upload.upload_id, Some(&rec))?;
+        let (part_blobs, old) =
+            self.meta
+                .finish_upload(&upload.bucket, &upload.upload_id, Some(&rec))?;
         for b in part_blobs {
             if !rec.segments.iter().any(|s| s.blob == b) {
                 self.blobs.remove(b);

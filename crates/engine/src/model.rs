@@ -135,14 +135,20 @@ pub fn decode_pairs(s: &str) -> Vec<(String, String)> {
 }
 
 pub fn encode_segments(segs: &[Segment]) -> String {
-    segs.iter().map(|s| format!("{:016x}:{}", s.blob, s.len)).collect::<Vec<_>>().join(",")
+    segs.iter()
+        .map(|s| format!("{:016x}:{}", s.blob, s.len))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn decode_segments(s: &str) -> Vec<Segment> {
     s.split(',')
         .filter_map(|p| {
             let (b, l) = p.split_once(':')?;
-            Some(Segment { blob: u64::from_str_radix(b, 16).ok()?, len: l.parse().ok()? })
+            Some(Segment {
+                blob: u64::from_str_radix(b, 16).ok()?,
+                len: l.parse().ok()?,
+            })
         })
         .collect()
 }
@@ -182,14 +188,26 @@ mod tests {
 
     #[test]
     fn pairs_round_trip() {
-        let p = vec![("a b".to_string(), "x=y&z".to_string()), ("日本".to_string(), "".to_string())];
+        let p = vec![
+            ("a b".to_string(), "x=y&z".to_string()),
+            ("日本".to_string(), "".to_string()),
+        ];
         assert_eq!(decode_pairs(&encode_pairs(&p)), p);
         assert!(decode_pairs("").is_empty());
     }
 
     #[test]
     fn segments_round_trip() {
-        let s = vec![Segment { blob: u64::MAX, len: 0 }, Segment { blob: 7, len: 1 << 40 }];
+        let s = vec![
+            Segment {
+                blob: u64::MAX,
+                len: 0,
+            },
+            Segment {
+                blob: 7,
+                len: 1 << 40,
+            },
+        ];
         assert_eq!(decode_segments(&encode_segments(&s)), s);
         assert!(decode_segments("").is_empty());
     }

@@ -167,6 +167,10 @@ catalog! {
         "The symbolic's target file type is invalid.",
         "A symlink points at another symlink.",
         "Point the symlink at a regular object.";
+    NotSymlink: "NotSymlink", 400, "0026-90000022", Never,
+        "The specified object is not a symlink.",
+        "GetSymlink was called on an object that is not a symlink.",
+        "Call GetSymlink only on objects created by PutSymlink.";
     // 403
     AccessDenied: "AccessDenied", 403, "0003-00000001", Never,
         "AccessDenied",

@@ -111,7 +111,11 @@ impl Error {
     }
 
     /// An InvalidArgument naming the argument and its value.
-    pub fn invalid_argument(name: &str, value: &str, message: impl Into<Cow<'static, str>>) -> Self {
+    pub fn invalid_argument(
+        name: &str,
+        value: &str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Error::new(Code::InvalidArgument)
             .msg(message)
             .ctx("ArgumentName", name)
@@ -156,7 +160,11 @@ mod tests {
             let (a, b) = d.ec.split_once('-').expect("EC has a dash");
             assert_eq!(a.len(), 4, "{}", d.ec);
             assert_eq!(b.len(), 8, "{}", d.ec);
-            assert!(a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()), "{}", d.ec);
+            assert!(
+                a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()),
+                "{}",
+                d.ec
+            );
         }
     }
 
@@ -185,9 +193,15 @@ mod tests {
         assert_eq!(Code::from_ec("0026-00000001"), Some(Code::NoSuchKey));
         assert_eq!(Code::from_code("NoSuchKey"), Some(Code::NoSuchKey));
         // A code with several rows resolves to its first row.
-        assert_eq!(Code::from_code("InvalidObjectName"), Some(Code::InvalidObjectNameEmpty));
+        assert_eq!(
+            Code::from_code("InvalidObjectName"),
+            Some(Code::InvalidObjectNameEmpty)
+        );
         assert_eq!(Code::from_code("NoSuchThing"), None);
-        assert_eq!(Code::from_name("InvalidPartNumber"), Some(Code::InvalidPartNumber));
+        assert_eq!(
+            Code::from_name("InvalidPartNumber"),
+            Some(Code::InvalidPartNumber)
+        );
     }
 
     #[test]
@@ -206,7 +220,10 @@ mod tests {
     fn display_is_one_readable_line() {
         let e = Error::new(Code::NoSuchKey).ctx("Key", "a");
         let s = e.to_string();
-        assert!(s.contains("404") && s.contains("NoSuchKey") && s.contains("0026-00000001"), "{s}");
+        assert!(
+            s.contains("404") && s.contains("NoSuchKey") && s.contains("0026-00000001"),
+            "{s}"
+        );
         assert!(!s.contains('\n'));
     }
 }

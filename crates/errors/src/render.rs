@@ -61,10 +61,20 @@ mod tests {
     fn body_has_every_element_in_order() {
         let e = Error::new(Code::NoSuchKey).ctx("Key", "a<b");
         let x = oss_error_xml(&e, "0123456789ABCDEF01234567", "b.localhost");
-        let order = ["<Code>NoSuchKey", "<Message>The specified key", "<RequestId>0123", "<HostId>b.local", "<Key>a&lt;b", "<EC>0026-00000001", "<RecommendDoc>https://api.aliyun.com/troubleshoot?q=0026-00000001"];
+        let order = [
+            "<Code>NoSuchKey",
+            "<Message>The specified key",
+            "<RequestId>0123",
+            "<HostId>b.local",
+            "<Key>a&lt;b",
+            "<EC>0026-00000001",
+            "<RecommendDoc>https://api.aliyun.com/troubleshoot?q=0026-00000001",
+        ];
         let mut at = 0;
         for o in order {
-            let p = x[at..].find(o).unwrap_or_else(|| panic!("{o} missing or out of order in {x}"));
+            let p = x[at..]
+                .find(o)
+                .unwrap_or_else(|| panic!("{o} missing or out of order in {x}"));
             at += p;
         }
     }

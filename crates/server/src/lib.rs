@@ -1,1 +1,248 @@
-//! placeholder
+//! The ossd HTTP service: listener, connection handling, request ids and the per-request log line.
+//! Requests go to a dialect (only OSS so far), which turns them into engine calls.
+
+pub mod body;
+pub mod oss;
+pub mod util;
+
+use body::Body;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use ossd_engine::model::{random_u64, UserRecord};
+use ossd_engine::Engine;
+use ossd_errors::{Error, Result};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Everything `ossd serve` can be told.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub region: String,
+    /// HOST:PORT reported as the bucket endpoint; the listen address when None.
+    pub public_endpoint: Option<String>,
+    pub fsync: bool,
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
+    pub idle_timeout: Duration,
+    pub max_buckets: usize,
+    /// The largest CopyObject source, in bytes.
+    pub copy_limit: u64,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Config {
+        Config {
+            listen,
+            data_dir,
+            region: "cn-hangzhou".into(),
+            public_endpoint: None,
+            fsync: true,
+            access_key_id: None,
+            access_key_secret: None,
+            idle_timeout: Duration::from_secs(60),
+            max_buckets: 100,
+            copy_limit: 1 << 30,
+        }
+    }
+}
+
+/// Shared by every request.
+pub struct State {
+    pub engine: Arc<Engine>,
+    pub region: String,
+    /// HOST:PORT for ExtranetEndpoint/IntranetEndpoint.
+    pub public_endpoint: String,
+    /// The public endpoint's host, lowercased: `bucket.<this>` is virtual-hosted addressing.
+    pub public_host: String,
+    pub idle_timeout: Duration,
+    pub max_buckets: usize,
+    pub copy_limit: u64,
+    id_base: u64,
+    id_counter: AtomicU64,
+}
+
+impl State {
+    /// A fresh request id: 24 uppercase hex digits.
+    pub fn request_id(&self) -> String {
+        let n = self.id_counter.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "{:08X}{:016X}",
+            util::now_secs() as u32,
+            self.id_base.wrapping_add(n)
+        )
+    }
+}
+
+/// A server that is bound and ready to run.
+pub struct Bound {
+    pub listener: TcpListener,
+    pub state: Arc<State>,
+    pub root: UserRecord,
+    /// True when the root key pair was generated on this start.
+    pub root_created: bool,
+}
+
+fn random_token(len: usize) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len)
+        .map(|_| A[(random_u64() % A.len() as u64) as usize] as char)
+        .collect()
+}
+
+/// Opens the store, settles the root key pair, and binds the listener.
+pub async fn bind(cfg: Config) -> Result<Bound> {
+    let dir = cfg.data_dir.clone();
+    let (fsync, region) = (cfg.fsync, cfg.region.clone());
+    let engine = tokio::task::spawn_blocking(move || Engine::open(&dir, fsync, &region))
+        .await
+        .map_err(Error::internal)??;
+    let (root, root_created) = settle_root(&engine, &cfg)?;
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| Error::internal(format!("bind {}: {e}", cfg.listen)))?;
+    let local = listener.local_addr().map_err(Error::internal)?;
+    let public_endpoint = cfg
+        .public_endpoint
+        .clone()
+        .unwrap_or_else(|| local.to_string());
+    let public_host = public_endpoint
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(&public_endpoint)
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase();
+    let state = Arc::new(State {
+        engine: Arc::new(engine),
+        region: cfg.region.clone(),
+        public_endpoint,
+        public_host,
+        idle_timeout: cfg.idle_timeout,
+        max_buckets: cfg.max_buckets,
+        copy_limit: cfg.copy_limit,
+        id_base: random_u64(),
+        id_counter: AtomicU64::new(0),
+    });
+    Ok(Bound {
+        listener,
+        state,
+        root,
+        root_created,
+    })
+}
+
+fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
+    let existing = engine.meta.root_user()?;
+    match (&cfg.access_key_id, &cfg.access_key_secret) {
+        (Some(id), Some(secret)) => {
+            if let Some(old) = existing.filter(|o| &o.access_key_id != id) {
+                engine.meta.put_user(&UserRecord {
+                    is_root: false,
+                    ..old
+                })?;
+            }
+            let u = UserRecord {
+                access_key_id: id.clone(),
+                secret: secret.clone(),
+                enabled: true,
+                is_root: true,
+            };
+            engine.meta.put_user(&u)?;
+            Ok((u, false))
+        }
+        (Some(_), None) | (None, Some(_)) => Err(Error::internal(
+            "--access-key-id and --access-key-secret must be given together",
+        )),
+        (None, None) => match existing {
+            Some(u) => Ok((u, false)),
+            None => {
+                let u = UserRecord {
+                    access_key_id: format!("OSSD{}", random_token(20)),
+                    secret: random_token(30),
+                    enabled: true,
+                    is_root: true,
+                };
+                engine.meta.put_user(&u)?;
+                Ok((u, true))
+            }
+        },
+    }
+}
+
+/// Serves until `shutdown` resolves, then lets open requests finish (up to 10 s).
+pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) {
+    let Bound {
+        listener, state, ..
+    } = bound;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let mut stop = stop_rx.clone();
+                tasks.spawn(async move {
+                    let svc = service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, std::convert::Infallible>(handle(state, req, peer).await) }
+                    });
+                    let conn = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(60))
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), svc);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = stop.changed() => {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.as_mut().await;
+                        }
+                    }
+                });
+                while tasks.try_join_next().is_some() {}
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+async fn handle(
+    state: Arc<State>,
+    req: hyper::Request<hyper::body::Incoming>,
+    _peer: SocketAddr,
+) -> hyper::Response<Body> {
+    let id = state.request_id();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = oss::handle(&state, req, &id).await;
+    let code = resp
+        .headers()
+        .get("x-oss-ec")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    tracing::info!(target: "ossd::request", "{id} {method} {path} {} {code}", resp.status().as_u16());
+    resp
+}

@@ -27,7 +27,13 @@ pub trait MetaStore: Send + Sync {
     fn create_bucket(&self, b: &BucketRecord) -> Result<(bool, BucketRecord)>;
     fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>>;
     /// Buckets of `owner` with names after `marker` and starting with `prefix`, in name order.
-    fn list_buckets(&self, owner: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<BucketRecord>>;
+    fn list_buckets(
+        &self,
+        owner: &str,
+        prefix: &str,
+        marker: &str,
+        limit: usize,
+    ) -> Result<Vec<BucketRecord>>;
     fn count_buckets(&self, owner: &str) -> Result<usize>;
     /// Deletes an empty bucket: Err(BucketNotEmpty) if it holds objects or uploads, Ok(false) if missing.
     fn delete_bucket(&self, name: &str) -> Result<bool>;

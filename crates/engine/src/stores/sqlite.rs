@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS parts(upload_id TEXT NOT NULL, part_number INTEGER NO
 
 const OBJ_COLS: &str =
     "bucket, key, size, etag, crc64, mtime, otype, content_type, headers, meta, acl, storage_class, tags, segments, symlink";
-const UPLOAD_COLS: &str = "upload_id, bucket, key, initiated, content_type, headers, meta, acl, storage_class, tags";
+const UPLOAD_COLS: &str =
+    "upload_id, bucket, key, initiated, content_type, headers, meta, acl, storage_class, tags";
 const READERS: usize = 4;
 
 pub struct SqliteMeta {
@@ -40,10 +41,13 @@ fn db(e: rusqlite::Error) -> Error {
 
 fn open_conn(path: &Path, fsync: bool) -> Result<Connection> {
     let c = Connection::open(path).map_err(db)?;
-    c.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
-    let sync = if fsync { "FULL" } else { "OFF" };
-    c.execute_batch(&format!("PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"))
+    c.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(db)?;
+    let sync = if fsync { "FULL" } else { "OFF" };
+    c.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"
+    ))
+    .map_err(db)?;
     Ok(c)
 }
 
@@ -102,7 +106,12 @@ fn row_bucket(r: &Row) -> rusqlite::Result<BucketRecord> {
 }
 
 fn row_user(r: &Row) -> rusqlite::Result<UserRecord> {
-    Ok(UserRecord { access_key_id: r.get(0)?, secret: r.get(1)?, enabled: r.get(2)?, is_root: r.get(3)? })
+    Ok(UserRecord {
+        access_key_id: r.get(0)?,
+        secret: r.get(1)?,
+        enabled: r.get(2)?,
+        is_root: r.get(3)?,
+    })
 }
 
 fn insert_object(c: &Connection, o: &ObjectRecord) -> rusqlite::Result<()> {
@@ -129,10 +138,16 @@ fn insert_object(c: &Connection, o: &ObjectRecord) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn select_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<ObjectRecord>> {
-    c.prepare_cached(&format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key=?2"))?
-        .query_row(params![bucket, key.as_bytes()], row_object)
-        .optional()
+fn select_object(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+) -> rusqlite::Result<Option<ObjectRecord>> {
+    c.prepare_cached(&format!(
+        "SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key=?2"
+    ))?
+    .query_row(params![bucket, key.as_bytes()], row_object)
+    .optional()
 }
 
 impl SqliteMeta {
@@ -144,11 +159,16 @@ impl SqliteMeta {
         for _ in 0..READERS {
             readers.push(Mutex::new(open_conn(&path, fsync)?));
         }
-        Ok(SqliteMeta { writer: Mutex::new(writer), readers })
+        Ok(SqliteMeta {
+            writer: Mutex::new(writer),
+            readers,
+        })
     }
 
     fn w(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.writer.lock().map_err(|_| Error::internal("metadata writer lock poisoned"))
+        self.writer
+            .lock()
+            .map_err(|_| Error::internal("metadata writer lock poisoned"))
     }
 
     fn r(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -158,7 +178,9 @@ impl SqliteMeta {
             }
         }
         let i = (random_u64() as usize) % self.readers.len();
-        self.readers[i].lock().map_err(|_| Error::internal("metadata reader lock poisoned"))
+        self.readers[i]
+            .lock()
+            .map_err(|_| Error::internal("metadata reader lock poisoned"))
     }
 }
 
@@ -182,14 +204,18 @@ impl MetaStore for SqliteMeta {
 
     fn root_user(&self) -> Result<Option<UserRecord>> {
         self.r()?
-            .prepare_cached("SELECT ak, secret, enabled, is_root FROM users WHERE is_root=1 LIMIT 1")
+            .prepare_cached(
+                "SELECT ak, secret, enabled, is_root FROM users WHERE is_root=1 LIMIT 1",
+            )
             .and_then(|mut s| s.query_row([], row_user).optional())
             .map_err(db)
     }
 
     fn list_users(&self) -> Result<Vec<UserRecord>> {
         let c = self.r()?;
-        let mut s = c.prepare_cached("SELECT ak, secret, enabled, is_root FROM users ORDER BY ak").map_err(db)?;
+        let mut s = c
+            .prepare_cached("SELECT ak, secret, enabled, is_root FROM users ORDER BY ak")
+            .map_err(db)?;
         let rows = s.query_map([], row_user).map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
@@ -224,7 +250,13 @@ impl MetaStore for SqliteMeta {
             .map_err(db)
     }
 
-    fn list_buckets(&self, owner: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<BucketRecord>> {
+    fn list_buckets(
+        &self,
+        owner: &str,
+        prefix: &str,
+        marker: &str,
+        limit: usize,
+    ) -> Result<Vec<BucketRecord>> {
         let c = self.r()?;
         let mut s = c
             .prepare_cached(
@@ -232,13 +264,19 @@ impl MetaStore for SqliteMeta {
                  WHERE owner=?1 AND name>?2 AND substr(name, 1, length(?3))=?3 ORDER BY name LIMIT ?4",
             )
             .map_err(db)?;
-        let rows = s.query_map(params![owner, marker, prefix, limit as i64], row_bucket).map_err(db)?;
+        let rows = s
+            .query_map(params![owner, marker, prefix, limit as i64], row_bucket)
+            .map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
     fn count_buckets(&self, owner: &str) -> Result<usize> {
         self.r()?
-            .query_row("SELECT count(*) FROM buckets WHERE owner=?1", [owner], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT count(*) FROM buckets WHERE owner=?1",
+                [owner],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n as usize)
             .map_err(db)
     }
@@ -247,21 +285,33 @@ impl MetaStore for SqliteMeta {
         let mut c = self.w()?;
         let tx = c.transaction().map_err(db)?;
         let has_obj: bool = tx
-            .query_row("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket=?1)", [name], |r| r.get(0))
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM objects WHERE bucket=?1)",
+                [name],
+                |r| r.get(0),
+            )
             .map_err(db)?;
         let has_up: bool = tx
-            .query_row("SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)", [name], |r| r.get(0))
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)",
+                [name],
+                |r| r.get(0),
+            )
             .map_err(db)?;
         if has_obj || has_up {
             return Err(Error::new(Code::BucketNotEmpty).ctx("BucketName", name));
         }
-        let n = tx.execute("DELETE FROM buckets WHERE name=?1", [name]).map_err(db)?;
+        let n = tx
+            .execute("DELETE FROM buckets WHERE name=?1", [name])
+            .map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(n > 0)
     }
 
     fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()> {
-        self.w()?.execute("UPDATE buckets SET acl=?2 WHERE name=?1", [name, acl]).map_err(db)?;
+        self.w()?
+            .execute("UPDATE buckets SET acl=?2 WHERE name=?1", [name, acl])
+            .map_err(db)?;
         Ok(())
     }
 
@@ -311,7 +361,10 @@ impl MetaStore for SqliteMeta {
         let mut s = c.prepare_cached(&sql).map_err(db)?;
         let end = end.unwrap_or(&[]);
         let rows = if end.is_empty() {
-            s.query_map(params![bucket, from, rusqlite::types::Null, limit as i64], row_object)
+            s.query_map(
+                params![bucket, from, rusqlite::types::Null, limit as i64],
+                row_object,
+            )
         } else {
             s.query_map(params![bucket, from, end, limit as i64], row_object)
         }
@@ -322,7 +375,9 @@ impl MetaStore for SqliteMeta {
     fn create_upload(&self, u: &UploadRecord) -> Result<()> {
         self.w()?
             .execute(
-                &format!("INSERT INTO uploads({UPLOAD_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+                &format!(
+                    "INSERT INTO uploads({UPLOAD_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+                ),
                 params![
                     u.upload_id,
                     u.bucket,
@@ -342,7 +397,9 @@ impl MetaStore for SqliteMeta {
 
     fn get_upload(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>> {
         self.r()?
-            .prepare_cached(&format!("SELECT {UPLOAD_COLS} FROM uploads WHERE upload_id=?1 AND bucket=?2"))
+            .prepare_cached(&format!(
+                "SELECT {UPLOAD_COLS} FROM uploads WHERE upload_id=?1 AND bucket=?2"
+            ))
             .and_then(|mut s| s.query_row([upload_id, bucket], row_upload).optional())
             .map_err(db)
     }
@@ -418,7 +475,13 @@ impl MetaStore for SqliteMeta {
             .map_err(db)?;
         let rows = s
             .query_map(
-                params![bucket, key_marker.as_bytes(), upload_id_marker, prefix.as_bytes(), limit as i64],
+                params![
+                    bucket,
+                    key_marker.as_bytes(),
+                    upload_id_marker,
+                    prefix.as_bytes(),
+                    limit as i64
+                ],
                 row_upload,
             )
             .map_err(db)?;
@@ -434,17 +497,27 @@ impl MetaStore for SqliteMeta {
         let mut c = self.w()?;
         let tx = c.transaction().map_err(db)?;
         let n = tx
-            .execute("DELETE FROM uploads WHERE upload_id=?1 AND bucket=?2", [upload_id, bucket])
+            .execute(
+                "DELETE FROM uploads WHERE upload_id=?1 AND bucket=?2",
+                [upload_id, bucket],
+            )
             .map_err(db)?;
         if n == 0 {
             return Err(Error::new(Code::NoSuchUpload).ctx("UploadId", upload_id));
         }
         let blobs = {
-            let mut s = tx.prepare_cached("SELECT blob FROM parts WHERE upload_id=?1").map_err(db)?;
-            let rows = s.query_map([upload_id], |r| r.get::<_, i64>(0)).map_err(db)?;
-            rows.map(|b| b.map(|b| b as u64)).collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
+            let mut s = tx
+                .prepare_cached("SELECT blob FROM parts WHERE upload_id=?1")
+                .map_err(db)?;
+            let rows = s
+                .query_map([upload_id], |r| r.get::<_, i64>(0))
+                .map_err(db)?;
+            rows.map(|b| b.map(|b| b as u64))
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db)?
         };
-        tx.execute("DELETE FROM parts WHERE upload_id=?1", [upload_id]).map_err(db)?;
+        tx.execute("DELETE FROM parts WHERE upload_id=?1", [upload_id])
+            .map_err(db)?;
         let mut old = None;
         if let Some(o) = obj {
             old = select_object(&tx, &o.bucket, &o.key).map_err(db)?;

@@ -1,0 +1,328 @@
+//! Service and bucket operations: ListBuckets, PutBucket, DeleteBucket, bucket ACL, location, info,
+//! and object listing (ListObjects and ListObjectsV2).
+
+use super::xml::{parse, XmlOut};
+use super::{blocking, check_access, empty, ok_xml, read_small_body, require_owner, Req};
+use crate::body::Body;
+use crate::util::{self, iso8601};
+use crate::State;
+use base64::Engine as _;
+use http::{Response, StatusCode};
+use hyper::body::Incoming;
+use ossd_engine::model::BucketRecord;
+use ossd_errors::{Code, Error, Result};
+use std::sync::Arc;
+
+pub const ACLS: &[&str] = &["private", "public-read", "public-read-write"];
+pub const STORAGE_CLASSES: &[&str] = &[
+    "Standard",
+    "IA",
+    "Archive",
+    "ColdArchive",
+    "DeepColdArchive",
+];
+
+fn anonymous_denied() -> Error {
+    Error::new(Code::AccessDenied).msg("AccessDenied")
+}
+
+/// Parses max-keys style parameters: an integer from 0 to `max`.
+pub fn limit_param(r: &Req, name: &str, default: usize, max: usize) -> Result<usize> {
+    match r.q(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n <= max => Ok(n),
+            _ => Err(Error::invalid_argument(
+                name,
+                v,
+                format!("Argument {name} must be an integer between 0 and {max}."),
+            )),
+        },
+    }
+}
+
+fn owner(x: &mut XmlOut, id: &str) {
+    x.open("Owner")
+        .el("ID", id)
+        .el("DisplayName", id)
+        .close("Owner");
+}
+
+pub async fn list_buckets(state: &Arc<State>, r: &Req) -> Result<Response<Body>> {
+    let Some(user) = r.user.clone() else {
+        return Err(anonymous_denied());
+    };
+    let prefix = r.q("prefix").unwrap_or("").to_string();
+    let marker = r.q("marker").unwrap_or("").to_string();
+    let max = limit_param(r, "max-keys", 100, 1000)?;
+    let engine = state.engine.clone();
+    let (p, m, ak) = (prefix.clone(), marker.clone(), user.access_key_id.clone());
+    let mut list = blocking(move || engine.meta.list_buckets(&ak, &p, &m, max + 1)).await?;
+    let truncated = list.len() > max;
+    list.truncate(max);
+    let mut x = XmlOut::new("ListAllMyBucketsResult");
+    x.el("Prefix", &prefix)
+        .el("Marker", &marker)
+        .el("MaxKeys", &max.to_string());
+    x.el("IsTruncated", if truncated { "true" } else { "false" });
+    if truncated {
+        x.el(
+            "NextMarker",
+            list.last().map(|b| b.name.as_str()).unwrap_or(""),
+        );
+    }
+    owner(&mut x, &user.access_key_id);
+    x.open("Buckets");
+    for b in &list {
+        x.open("Bucket")
+            .el("CreationDate", &iso8601(b.created_ms))
+            .el("ExtranetEndpoint", &state.public_endpoint)
+            .el("IntranetEndpoint", &state.public_endpoint)
+            .el("Location", &format!("oss-{}", b.region))
+            .el("Name", &b.name)
+            .el("Region", &b.region)
+            .el("StorageClass", &b.storage_class)
+            .close("Bucket");
+    }
+    x.close("Buckets");
+    ok_xml(x.finish("ListAllMyBucketsResult"))
+}
+
+fn acl_header(r: &Req, name: &str, allowed: &[&str]) -> Result<Option<String>> {
+    match r.h(name) {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
+        Some(v) => Err(Error::invalid_argument(
+            name,
+            v,
+            "no such bucket access control exists",
+        )),
+    }
+}
+
+pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<Body>> {
+    let Some(user) = r.user.clone() else {
+        return Err(anonymous_denied());
+    };
+    let name = r.bucket()?.to_string();
+    let acl = acl_header(r, "x-oss-acl", ACLS)?.unwrap_or_else(|| "private".into());
+    let raw = read_small_body(state, body, 64 * 1024).await?;
+    let mut class = "Standard".to_string();
+    if !raw.iter().all(|b| b.is_ascii_whitespace()) {
+        let doc = parse(&raw, "CreateBucketConfiguration")?;
+        if let Some(c) = doc.text_of("StorageClass") {
+            if !STORAGE_CLASSES.contains(&c) {
+                return Err(Error::invalid_argument(
+                    "StorageClass",
+                    c,
+                    "Invalid storage class.",
+                ));
+            }
+            class = c.to_string();
+        }
+    }
+    let engine = state.engine.clone();
+    let max = state.max_buckets;
+    blocking(move || {
+        if engine.meta.get_bucket(&name)?.is_none()
+            && engine.meta.count_buckets(&user.access_key_id)? >= max
+        {
+            return Err(Error::new(Code::TooManyBuckets).ctx("MaxBuckets", max.to_string()));
+        }
+        engine.create_bucket(&user.access_key_id, &name, &acl, &class)
+    })
+    .await?;
+    Response::builder()
+        .header(http::header::LOCATION, format!("/{}", r.bucket()?))
+        .body(Body::Empty)
+        .map_err(Error::internal)
+}
+
+pub async fn put_bucket_acl(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+) -> Result<Response<Body>> {
+    require_owner(r, b)?;
+    let Some(acl) = acl_header(r, "x-oss-acl", ACLS)? else {
+        return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-acl"));
+    };
+    let engine = state.engine.clone();
+    let name = b.name.clone();
+    blocking(move || engine.meta.set_bucket_acl(&name, &acl)).await?;
+    empty(StatusCode::OK)
+}
+
+pub fn get_bucket_acl(r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    require_owner(r, b)?;
+    let mut x = XmlOut::new("AccessControlPolicy");
+    owner(&mut x, &b.owner);
+    x.open("AccessControlList")
+        .el("Grant", &b.acl)
+        .close("AccessControlList");
+    ok_xml(x.finish("AccessControlPolicy"))
+}
+
+pub fn get_bucket_location(r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    require_owner(r, b)?;
+    ok_xml(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint>oss-{}</LocationConstraint>",
+        b.region
+    ))
+}
+
+pub fn get_bucket_info(state: &State, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    require_owner(r, b)?;
+    let mut x = XmlOut::new("BucketInfo");
+    x.open("Bucket")
+        .el("AccessMonitor", "Disabled")
+        .el("CreationDate", &iso8601(b.created_ms))
+        .el("ExtranetEndpoint", &state.public_endpoint)
+        .el("IntranetEndpoint", &state.public_endpoint)
+        .el("Location", &format!("oss-{}", b.region))
+        .el("StorageClass", &b.storage_class)
+        .el("TransferAcceleration", "Disabled")
+        .el("CrossRegionReplication", "Disabled")
+        .el("DataRedundancyType", "LRS")
+        .el("Name", &b.name)
+        .el("Region", &b.region);
+    owner(&mut x, &b.owner);
+    x.open("AccessControlList")
+        .el("Grant", &b.acl)
+        .close("AccessControlList");
+    x.open("ServerSideEncryptionRule")
+        .el("SSEAlgorithm", "None")
+        .close("ServerSideEncryptionRule");
+    x.open("BucketPolicy")
+        .el("LogBucket", "")
+        .el("LogPrefix", "")
+        .close("BucketPolicy");
+    x.close("Bucket");
+    ok_xml(x.finish("BucketInfo"))
+}
+
+pub async fn delete_bucket(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+) -> Result<Response<Body>> {
+    require_owner(r, b)?;
+    let engine = state.engine.clone();
+    let name = b.name.clone();
+    blocking(move || engine.delete_bucket(&name)).await?;
+    empty(StatusCode::NO_CONTENT)
+}
+
+fn token_encode(marker: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(marker.as_bytes())
+}
+
+fn token_decode(token: &str) -> Result<String> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            Error::invalid_argument(
+                "continuation-token",
+                token,
+                "The continuation token provided is incorrect.",
+            )
+        })
+}
+
+/// ListObjects (V1) and ListObjectsV2 (`list-type=2`).
+pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    check_access(r, b, None, false)?;
+    let v2 = match r.q("list-type") {
+        None => false,
+        Some("2") => true,
+        Some(v) => {
+            return Err(Error::invalid_argument(
+                "list-type",
+                v,
+                "Argument list-type must be 2.",
+            ))
+        }
+    };
+    if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
+        return Err(Error::invalid_argument(
+            "encoding-type",
+            e,
+            "The encoding-type must be url.",
+        ));
+    }
+    let prefix = r.q("prefix").unwrap_or("").to_string();
+    let delimiter = r.q("delimiter").unwrap_or("").to_string();
+    let max = limit_param(r, "max-keys", 100, 1000)?;
+    let marker = if v2 {
+        match r.q("continuation-token") {
+            Some(t) => token_decode(t)?,
+            None => r.q("start-after").unwrap_or("").to_string(),
+        }
+    } else {
+        r.q("marker").unwrap_or("").to_string()
+    };
+    let engine = state.engine.clone();
+    let (bn, p, d, m) = (
+        b.name.clone(),
+        prefix.clone(),
+        delimiter.clone(),
+        marker.clone(),
+    );
+    let l = blocking(move || engine.list_objects(&bn, &p, &d, &m, max)).await?;
+    let enc = r.url_encoding();
+    let e = |s: &str| if enc { util::encode(s) } else { s.to_string() };
+    let root = "ListBucketResult";
+    let mut x = XmlOut::new(root);
+    x.el("Name", &b.name).el("Prefix", &e(&prefix));
+    if v2 {
+        if let Some(sa) = r.q("start-after") {
+            x.el("StartAfter", &e(sa));
+        }
+        if let Some(t) = r.q("continuation-token") {
+            x.el("ContinuationToken", t);
+        }
+    } else {
+        x.el("Marker", &e(&marker));
+    }
+    x.el("MaxKeys", &max.to_string())
+        .el("Delimiter", &e(&delimiter));
+    if enc {
+        x.el("EncodingType", "url");
+    }
+    x.el("IsTruncated", if l.truncated { "true" } else { "false" });
+    if l.truncated {
+        if v2 {
+            x.el("NextContinuationToken", &token_encode(&l.next_marker));
+        } else {
+            x.el("NextMarker", &e(&l.next_marker));
+        }
+    }
+    if v2 {
+        x.el(
+            "KeyCount",
+            &(l.objects.len() + l.prefixes.len()).to_string(),
+        );
+    }
+    let with_owner = !v2 || r.q("fetch-owner") == Some("true");
+    for o in &l.objects {
+        x.open("Contents")
+            .el("Key", &e(&o.key))
+            .el("LastModified", &iso8601(o.mtime_ms))
+            .el("ETag", &format!("\"{}\"", o.etag))
+            .el("Type", o.otype.as_str())
+            .el("Size", &o.size.to_string())
+            .el("StorageClass", &o.attrs.storage_class);
+        if with_owner {
+            owner(&mut x, &b.owner);
+        }
+        x.close("Contents");
+    }
+    for p in &l.prefixes {
+        x.open("CommonPrefixes")
+            .el("Prefix", &e(p))
+            .close("CommonPrefixes");
+    }
+    ok_xml(x.finish(root))
+}

@@ -1,0 +1,491 @@
+//! The OSS dialect: addressing, authentication, routing to operations, and OSS's error envelope.
+
+mod auth;
+mod bucket;
+mod multipart;
+mod object;
+pub mod xml;
+
+use crate::body::Body;
+use crate::util;
+use crate::State;
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use ossd_engine::model::{BucketRecord, ObjectRecord, UserRecord};
+use ossd_errors::{oss_error_xml, Code, Error, Result};
+use std::sync::Arc;
+
+/// The wire code of an error response, kept for the request log.
+#[derive(Clone, Copy)]
+pub struct LoggedCode(pub &'static str);
+
+/// One parsed request.
+pub struct Req {
+    pub id: String,
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub host: String,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    /// Decoded query pairs, in order.
+    pub query: Vec<(String, String)>,
+    /// Authenticated user; None for anonymous requests.
+    pub user: Option<UserRecord>,
+}
+
+impl Req {
+    pub fn q(&self, k: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, k: &str) -> bool {
+        self.query.iter().any(|(n, _)| n == k)
+    }
+
+    pub fn h(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn bucket(&self) -> Result<&str> {
+        self.bucket
+            .as_deref()
+            .ok_or_else(|| Error::new(Code::InvalidBucketName))
+    }
+
+    pub fn key(&self) -> Result<&str> {
+        self.key
+            .as_deref()
+            .ok_or_else(|| Error::new(Code::InvalidObjectNameEmpty))
+    }
+
+    pub fn owner_id(&self) -> &str {
+        self.user
+            .as_ref()
+            .map(|u| u.access_key_id.as_str())
+            .unwrap_or("")
+    }
+
+    /// `encoding-type=url` was asked for.
+    pub fn url_encoding(&self) -> bool {
+        self.q("encoding-type") == Some("url")
+    }
+
+    /// A bool header such as x-oss-forbid-overwrite.
+    pub fn flag(&self, name: &str) -> bool {
+        self.h(name)
+            .map(|v| v.trim().eq_ignore_ascii_case("true"))
+            .unwrap_or(false)
+    }
+}
+
+/// Splits Host and path into bucket and key: path-style for IP addresses and localhost,
+/// virtual-hosted (`bucket.<public host>`) otherwise.
+fn address(state: &State, host: &str, path: &str) -> (Option<String>, Option<String>) {
+    let host_only = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host),
+    }
+    .to_ascii_lowercase();
+    let path_style = host_only.is_empty()
+        || host_only == "localhost"
+        || host_only.parse::<std::net::IpAddr>().is_ok()
+        || !host_only.ends_with(&format!(".{}", state.public_host));
+    let decoded = util::decode(path, false);
+    let rest = decoded.strip_prefix('/').unwrap_or(&decoded);
+    let nonempty = |s: &str| {
+        if s.is_empty() {
+            None
+        } else {
+            Some(s.to_string())
+        }
+    };
+    if path_style {
+        match rest.split_once('/') {
+            Some((b, k)) => (nonempty(b), nonempty(k)),
+            None => (nonempty(rest), None),
+        }
+    } else {
+        let b = &host_only[..host_only.len() - state.public_host.len() - 1];
+        (nonempty(b), nonempty(rest))
+    }
+}
+
+/// Handles one request and always answers: errors become OSS error responses.
+pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or(parts.uri.host())
+        .unwrap_or("")
+        .to_string();
+    let (bucket, key) = address(state, &host, parts.uri.path());
+    let mut r = Req {
+        id: id.to_string(),
+        method: parts.method,
+        headers: parts.headers,
+        host,
+        bucket,
+        key,
+        query: util::parse_query(parts.uri.query().unwrap_or("")),
+        user: None,
+    };
+    let is_head = r.method == Method::HEAD;
+    let result = match auth::authenticate(state, &r).await {
+        Ok(user) => {
+            r.user = user;
+            route(state, &r, body).await
+        }
+        Err(e) => Err(e),
+    };
+    let mut resp = match result {
+        Ok(resp) => resp,
+        Err(e) => error_response(&e, &r, is_head),
+    };
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(id) {
+        h.insert("x-oss-request-id", v);
+    }
+    h.insert(http::header::SERVER, HeaderValue::from_static("ossd"));
+    h.insert("x-oss-server-time", HeaderValue::from_static("0"));
+    resp
+}
+
+fn host_id(r: &Req) -> String {
+    r.host
+        .rsplit_once(':')
+        .map(|(h, _)| h.to_string())
+        .unwrap_or_else(|| r.host.clone())
+}
+
+/// OSS's error response: status, XML body (or x-oss-err on HEAD), x-oss-ec and the error's own headers.
+pub fn error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
+    if let Some((_, detail)) = e.context.iter().find(|(n, _)| *n == "Detail") {
+        tracing::error!(request_id = %r.id, "{}: {detail}", e.def().code);
+    }
+    let def = e.def();
+    let status = StatusCode::from_u16(def.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut b = Response::builder().status(status);
+    for (k, v) in &e.headers {
+        b = b.header(*k, v.as_str());
+    }
+    b = b.header("x-oss-ec", def.ec);
+    let resp = if status == StatusCode::NOT_MODIFIED {
+        b.body(Body::Empty)
+    } else {
+        let xml = oss_error_xml(e, &r.id, &host_id(r));
+        b = b.header(http::header::CONTENT_TYPE, "application/xml");
+        if is_head {
+            b.header(
+                "x-oss-err",
+                base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()),
+            )
+            .header(http::header::CONTENT_LENGTH, "0")
+            .body(Body::Empty)
+        } else {
+            b.body(Body::full(xml))
+        }
+    };
+    let mut resp = resp.unwrap_or_else(|_| {
+        let mut r = Response::new(Body::Empty);
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    });
+    resp.extensions_mut().insert(LoggedCode(def.code));
+    resp
+}
+
+/// Which sub-resources name an operation (as opposed to plain parameters).
+const BUCKET_SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
+    "cors",
+    "lifecycle",
+    "logging",
+    "website",
+    "referer",
+    "worm",
+    "wormId",
+    "wormExtend",
+    "policy",
+    "encryption",
+    "versioning",
+    "versions",
+    "replication",
+    "replicationLocation",
+    "replicationProgress",
+    "inventory",
+    "tagging",
+    "qos",
+    "stat",
+    "requestPayment",
+    "transferAcceleration",
+    "cname",
+    "metaQuery",
+    "httpsConfig",
+    "resourceGroup",
+    "style",
+    "publicAccessBlock",
+    "accessPoint",
+    "objectInfo",
+    "asyncFetch",
+    "live",
+    "restore",
+];
+
+async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<Body>> {
+    let m = &r.method;
+    if *m == Method::OPTIONS {
+        // No CORS rules can be set yet, so no preflight is allowed.
+        return Err(Error::new(Code::AccessForbidden));
+    }
+    let Some(bucket_name) = r.bucket.as_deref() else {
+        return match *m {
+            Method::GET => bucket::list_buckets(state, r).await,
+            _ => Err(Error::new(Code::MethodNotAllowed)
+                .ctx("Method", m.as_str())
+                .ctx("ResourceType", "Service")),
+        };
+    };
+    ossd_engine::names::check_bucket_name(bucket_name)?;
+    if r.key.is_none() {
+        if *m == Method::PUT && r.query.iter().all(|(k, _)| k != "acl") && !has_unimplemented(r) {
+            return bucket::put_bucket(state, r, body).await;
+        }
+        let b = bucket_record(state, bucket_name).await?;
+        if let Some(sub) = unimplemented_subresource(r) {
+            return Err(not_implemented_op(sub));
+        }
+        return match *m {
+            Method::PUT => bucket::put_bucket_acl(state, r, &b).await,
+            Method::GET if r.has("acl") => bucket::get_bucket_acl(r, &b),
+            Method::GET if r.has("location") => bucket::get_bucket_location(r, &b),
+            Method::GET if r.has("bucketInfo") => bucket::get_bucket_info(state, r, &b),
+            Method::GET if r.has("uploads") => multipart::list_uploads(state, r, &b).await,
+            Method::GET => bucket::list_objects(state, r, &b).await,
+            Method::HEAD => {
+                require_owner(r, &b)?;
+                Ok(Response::new(Body::Empty))
+            }
+            Method::DELETE => bucket::delete_bucket(state, r, &b).await,
+            Method::POST if r.has("delete") => object::delete_multiple(state, r, &b, body).await,
+            Method::POST => Err(not_implemented_op("PostObject")),
+            _ => Err(Error::new(Code::MethodNotAllowed)
+                .ctx("Method", m.as_str())
+                .ctx("ResourceType", "Bucket")),
+        };
+    }
+    let b = bucket_record(state, bucket_name).await?;
+    if let Some(sub) = unimplemented_subresource(r).filter(|s| *s != "tagging") {
+        return Err(not_implemented_op(sub));
+    }
+    match *m {
+        Method::PUT if r.has("acl") => object::put_object_acl(state, r, &b).await,
+        Method::PUT if r.has("tagging") => object::put_object_tagging(state, r, &b, body).await,
+        Method::PUT if r.has("symlink") => object::put_symlink(state, r, &b).await,
+        Method::PUT if r.has("uploadId") => multipart::upload_part(state, r, &b, body).await,
+        Method::PUT if r.headers.contains_key("x-oss-copy-source") => {
+            object::copy_object(state, r, &b).await
+        }
+        Method::PUT => object::put_object(state, r, &b, body).await,
+        Method::GET if r.has("acl") => object::get_object_acl(state, r, &b).await,
+        Method::GET if r.has("tagging") => object::get_object_tagging(state, r, &b).await,
+        Method::GET if r.has("symlink") => object::get_symlink(state, r, &b).await,
+        Method::GET if r.has("uploadId") => multipart::list_parts(state, r, &b).await,
+        Method::GET => object::get_object(state, r, &b, false).await,
+        Method::HEAD if r.has("objectMeta") => object::get_object_meta(state, r, &b).await,
+        Method::HEAD => object::get_object(state, r, &b, true).await,
+        Method::DELETE if r.has("tagging") => object::delete_object_tagging(state, r, &b).await,
+        Method::DELETE if r.has("uploadId") => multipart::abort(state, r, &b).await,
+        Method::DELETE => object::delete_object(state, r, &b).await,
+        Method::POST if r.has("uploads") => multipart::initiate(state, r, &b).await,
+        Method::POST if r.has("uploadId") => multipart::complete(state, r, &b, body).await,
+        Method::POST if r.has("append") => object::append_object(state, r, &b, body).await,
+        _ => Err(Error::new(Code::MethodNotAllowed)
+            .ctx("Method", m.as_str())
+            .ctx("ResourceType", "Object")),
+    }
+}
+
+fn unimplemented_subresource(r: &Req) -> Option<&'static str> {
+    BUCKET_SUBRESOURCES_NOT_IMPLEMENTED
+        .iter()
+        .copied()
+        .find(|s| r.has(s))
+}
+
+fn has_unimplemented(r: &Req) -> bool {
+    unimplemented_subresource(r).is_some()
+}
+
+/// A known OSS operation that ossd does not implement yet: 400 NotImplemented, never a 500 or a wrong success.
+pub fn not_implemented_op(what: &str) -> Error {
+    Error::new(Code::NotImplemented)
+        .msg(format!(
+            "The operation {what} is not implemented by ossd yet."
+        ))
+        .ctx("Operation", what)
+}
+
+/// Runs blocking engine work off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(Error::internal)?
+}
+
+pub async fn bucket_record(state: &Arc<State>, name: &str) -> Result<BucketRecord> {
+    let engine = state.engine.clone();
+    let name = name.to_string();
+    blocking(move || engine.bucket(&name)).await
+}
+
+fn denied(r: &Req) -> Error {
+    let e = Error::new(Code::AccessDenied);
+    if r.user.is_none() {
+        e.msg("You are denied by bucket acl.")
+    } else {
+        e.msg("You have no right to access this bucket.")
+    }
+}
+
+/// Bucket-level management is for the owner only.
+pub fn require_owner(r: &Req, b: &BucketRecord) -> Result<()> {
+    match &r.user {
+        Some(u) if u.access_key_id == b.owner => Ok(()),
+        _ => Err(denied(r)),
+    }
+}
+
+/// Read or write access to the bucket's contents under its ACL (and the object's, when given).
+pub fn check_access(r: &Req, b: &BucketRecord, obj_acl: Option<&str>, write: bool) -> Result<()> {
+    if matches!(&r.user, Some(u) if u.access_key_id == b.owner) {
+        return Ok(());
+    }
+    let acl = match obj_acl {
+        Some(a) if a != "default" && !a.is_empty() => a,
+        _ => b.acl.as_str(),
+    };
+    let ok = match acl {
+        "public-read-write" => true,
+        "public-read" => !write,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(denied(r))
+    }
+}
+
+/// Collects a small request body (XML documents), bounded by `limit` bytes.
+pub async fn read_small_body(state: &State, body: Incoming, limit: usize) -> Result<Bytes> {
+    let mut body = body;
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(state.idle_timeout, body.frame()).await {
+            Err(_) => return Err(Error::new(Code::RequestTimeout)),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(Error::new(Code::RequestTimeout).ctx("Detail", e.to_string()))
+            }
+            Ok(Some(Ok(f))) => f,
+        };
+        if let Ok(d) = frame.into_data() {
+            if buf.len() + d.len() > limit {
+                return Err(
+                    Error::new(Code::EntityTooLarge).ctx("MaxSizeAllowed", limit.to_string())
+                );
+            }
+            buf.extend_from_slice(&d);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// The headers every object response carries.
+pub fn object_headers(mut b: http::response::Builder, o: &ObjectRecord) -> http::response::Builder {
+    b = b
+        .header(http::header::ETAG, format!("\"{}\"", o.etag))
+        .header("x-oss-hash-crc64ecma", o.crc64.to_string())
+        .header("x-oss-object-type", o.otype.as_str())
+        .header("x-oss-storage-class", o.attrs.storage_class.as_str())
+        .header(http::header::LAST_MODIFIED, util::http_date(o.mtime_ms))
+        .header(http::header::ACCEPT_RANGES, "bytes");
+    if o.otype == ossd_engine::model::ObjectType::Appendable {
+        b = b.header("x-oss-next-append-position", o.size.to_string());
+    }
+    b
+}
+
+pub fn ok_xml(xml: String) -> Result<Response<Body>> {
+    Response::builder()
+        .header(http::header::CONTENT_TYPE, "application/xml")
+        .body(Body::full(xml))
+        .map_err(Error::internal)
+}
+
+pub fn empty(status: StatusCode) -> Result<Response<Body>> {
+    Response::builder()
+        .status(status)
+        .body(Body::Empty)
+        .map_err(Error::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(public: &str) -> State {
+        let dir =
+            std::env::temp_dir().join(format!("ossd-addr-{}", ossd_engine::model::random_u64()));
+        let engine = ossd_engine::Engine::open(&dir, false, "cn-hangzhou").unwrap();
+        State {
+            engine: Arc::new(engine),
+            region: "cn-hangzhou".into(),
+            public_endpoint: public.into(),
+            public_host: public.split(':').next().unwrap().into(),
+            idle_timeout: std::time::Duration::from_secs(1),
+            max_buckets: 100,
+            copy_limit: 1 << 30,
+            id_base: 0,
+            id_counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    #[test]
+    fn path_style_and_virtual_hosted() {
+        let s = state("oss.example.com:9000");
+        let some = |x: &str| Some(x.to_string());
+        assert_eq!(
+            address(&s, "127.0.0.1:9000", "/b/k/x"),
+            (some("b"), some("k/x"))
+        );
+        assert_eq!(
+            address(&s, "localhost", "/b/a//b"),
+            (some("b"), some("a//b"))
+        );
+        assert_eq!(address(&s, "[::1]:9000", "/b"), (some("b"), None));
+        assert_eq!(address(&s, "127.0.0.1", "/"), (None, None));
+        assert_eq!(
+            address(&s, "bkt.oss.example.com:9000", "/k%2Fy"),
+            (some("bkt"), some("k/y"))
+        );
+        assert_eq!(address(&s, "bkt.oss.example.com", "/"), (some("bkt"), None));
+        assert_eq!(
+            address(&s, "oss.example.com", "/b/k"),
+            (some("b"), some("k"))
+        );
+        assert_eq!(
+            address(&s, "127.0.0.1", "/b/%2e%2e/x"),
+            (some("b"), some("../x"))
+        );
+    }
+}

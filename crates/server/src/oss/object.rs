@@ -1,0 +1,895 @@
+//! Object operations: Put, Get, Head, GetObjectMeta, Delete, DeleteMultipleObjects, Copy, Append,
+//! object ACL, tagging and symlinks.
+
+use super::bucket::STORAGE_CLASSES;
+use super::xml::{parse, XmlOut};
+use super::{
+    blocking, check_access, empty, object_headers, ok_xml, read_small_body, require_owner, Req,
+};
+use crate::body::Body;
+use crate::util::{self, iso8601};
+use crate::State;
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use md5::{Digest, Md5};
+use ossd_engine::model::{BucketRecord, ObjectAttrs, ObjectRecord, ObjectType};
+use ossd_engine::{BlobInfo, BlobWriter};
+use ossd_errors::{Code, Error, Result};
+use std::io::Read;
+use std::sync::Arc;
+
+pub const OBJECT_ACLS: &[&str] = &["default", "private", "public-read", "public-read-write"];
+const STANDARD_HEADERS: &[&str] = &[
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+];
+/// Bodies up to this size are collected and written in one blocking call.
+const SMALL_BODY: u64 = 64 * 1024;
+const CHUNK: usize = 256 * 1024;
+
+fn io(e: std::io::Error) -> Error {
+    Error::internal(format!("blob store: {e}"))
+}
+
+/// Headers that imply functionality a write does not have.
+pub fn reject_unsupported_write_headers(r: &Req) -> Result<()> {
+    for h in [
+        "if-modified-since",
+        "if-unmodified-since",
+        "if-match",
+        "if-none-match",
+    ] {
+        if r.headers.contains_key(h) {
+            let name = match h {
+                "if-modified-since" => "If-Modified-Since",
+                "if-unmodified-since" => "If-Unmodified-Since",
+                "if-match" => "If-Match",
+                _ => "If-None-Match",
+            };
+            return Err(Error::new(Code::NotImplemented).ctx("Header", name));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the server-side encryption header. AES256 at rest comes with the encryption feature.
+pub fn check_sse(r: &Req) -> Result<()> {
+    match r.h("x-oss-server-side-encryption") {
+        None => Ok(()),
+        Some("AES256") | Some("KMS") | Some("SM4") => Err(Error::new(Code::NotImplemented)
+            .msg("Server-side encryption is not implemented by ossd yet.")
+            .ctx("Header", "x-oss-server-side-encryption")),
+        Some(_) => Err(Error::new(Code::InvalidEncryptionAlgorithmError)),
+    }
+}
+
+fn content_length(r: &Req) -> Result<Option<u64>> {
+    if let Some(v) = r.h("content-length") {
+        return v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::invalid_argument("Content-Length", v, "Invalid Content-Length."));
+    }
+    let chunked = r
+        .h("transfer-encoding")
+        .map(|t| t.to_ascii_lowercase().contains("chunked"))
+        .unwrap_or(false);
+    if chunked {
+        Ok(None)
+    } else {
+        Err(Error::new(Code::MissingContentLength))
+    }
+}
+
+/// Streams the request body into a new blob, computing MD5 and CRC-64 on the way. Memory stays bounded.
+/// A body that stalls longer than the idle timeout gives RequestTimeout and leaves no blob behind.
+pub async fn receive_body(state: &State, r: &Req, body: Incoming) -> Result<BlobInfo> {
+    let len = content_length(r)?;
+    let engine = state.engine.clone();
+    let info = if len.is_some_and(|n| n <= SMALL_BODY) {
+        let data = read_small_body(state, body, SMALL_BODY as usize).await?;
+        blocking(move || {
+            let mut w = engine.new_blob()?;
+            w.write(&data).map_err(io)?;
+            w.finish().map_err(io)
+        })
+        .await?
+    } else {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+        let writer = tokio::task::spawn_blocking(move || -> Result<BlobWriter> {
+            let mut w = engine.new_blob()?;
+            while let Some(chunk) = rx.blocking_recv() {
+                w.write(&chunk).map_err(io)?;
+            }
+            Ok(w)
+        });
+        let mut body = body;
+        let mut failure = None;
+        loop {
+            match tokio::time::timeout(state.idle_timeout, body.frame()).await {
+                Err(_) => {
+                    failure = Some(Error::new(Code::RequestTimeout));
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    failure = Some(Error::new(Code::RequestTimeout).ctx("Detail", e.to_string()));
+                    break;
+                }
+                Ok(Some(Ok(f))) => {
+                    if let Ok(d) = f.into_data() {
+                        if tx.send(d).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        drop(tx);
+        let w = writer.await.map_err(Error::internal)??;
+        if let Some(e) = failure {
+            blocking(move || {
+                drop(w);
+                Ok(())
+            })
+            .await?;
+            return Err(e);
+        }
+        blocking(move || w.finish().map_err(io)).await?
+    };
+    if let Some(want) = r.h("content-md5") {
+        let ok = base64::engine::general_purpose::STANDARD
+            .decode(want.trim())
+            .map(|d| d == info.md5)
+            .unwrap_or(false);
+        if !ok {
+            let engine = state.engine.clone();
+            blocking(move || {
+                engine.blobs.remove(info.id);
+                Ok(())
+            })
+            .await?;
+            return Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", want));
+        }
+    }
+    Ok(info)
+}
+
+fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
+    let tags = util::parse_query(v);
+    check_tags(&tags)?;
+    Ok(tags)
+}
+
+fn check_tags(tags: &[(String, String)]) -> Result<()> {
+    if tags.len() > 10 {
+        return Err(Error::invalid_argument(
+            "Tagging",
+            &tags.len().to_string(),
+            "Object tags cannot be greater than 10.",
+        ));
+    }
+    for (k, v) in tags {
+        if k.is_empty() || k.len() > 128 || v.len() > 256 {
+            return Err(Error::invalid_argument(
+                "Tagging",
+                k,
+                "The tag key must be 1 to 128 bytes and the value at most 256.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The attributes an upload sets from its headers.
+pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
+    let mut a = ObjectAttrs {
+        content_type: r
+            .h("content-type")
+            .unwrap_or("application/octet-stream")
+            .to_string(),
+        acl: "default".into(),
+        storage_class: b.storage_class.clone(),
+        ..Default::default()
+    };
+    for h in STANDARD_HEADERS {
+        if let Some(v) = r.h(h) {
+            a.headers.push((h.to_string(), v.to_string()));
+        }
+    }
+    for (k, v) in &r.headers {
+        if let Some(name) = k.as_str().strip_prefix("x-oss-meta-") {
+            a.user_meta.push((
+                name.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            ));
+        }
+    }
+    if let Some(acl) = r.h("x-oss-object-acl") {
+        if !OBJECT_ACLS.contains(&acl) {
+            return Err(Error::invalid_argument(
+                "x-oss-object-acl",
+                acl,
+                "no such object access control exists",
+            ));
+        }
+        a.acl = acl.to_string();
+    }
+    if let Some(c) = r.h("x-oss-storage-class") {
+        if !STORAGE_CLASSES.contains(&c) {
+            return Err(Error::invalid_argument(
+                "x-oss-storage-class",
+                c,
+                "Invalid storage class.",
+            ));
+        }
+        a.storage_class = c.to_string();
+    }
+    if let Some(t) = r.h("x-oss-tagging") {
+        a.tags = parse_tagging_header(t)?;
+    }
+    Ok(a)
+}
+
+fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>) -> Result<Response<Body>> {
+    let mut b = Response::builder()
+        .header(http::header::ETAG, format!("\"{}\"", o.etag))
+        .header("x-oss-hash-crc64ecma", o.crc64.to_string());
+    if let Some(i) = info {
+        b = b.header(
+            "content-md5",
+            base64::engine::general_purpose::STANDARD.encode(i.md5),
+        );
+    }
+    if o.otype == ObjectType::Appendable {
+        b = b.header("x-oss-next-append-position", o.size.to_string());
+    }
+    b.body(Body::Empty).map_err(Error::internal)
+}
+
+pub async fn put_object(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+    body: Incoming,
+) -> Result<Response<Body>> {
+    let key = r.key()?.to_string();
+    ossd_engine::names::check_object_name(&key)?;
+    check_access(r, b, None, true)?;
+    reject_unsupported_write_headers(r)?;
+    check_sse(r)?;
+    let attrs = attrs_from_headers(r, b)?;
+    let forbid = r.flag("x-oss-forbid-overwrite");
+    let info = receive_body(state, r, body).await?;
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let rec = blocking(move || engine.put_object(&bucket, &key, info, attrs, forbid)).await?;
+    write_response(&rec, Some(&info))
+}
+
+pub async fn append_object(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+    body: Incoming,
+) -> Result<Response<Body>> {
+    let key = r.key()?.to_string();
+    ossd_engine::names::check_object_name(&key)?;
+    check_access(r, b, None, true)?;
+    reject_unsupported_write_headers(r)?;
+    check_sse(r)?;
+    let position = match r.q("position") {
+        None => return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "position")),
+        Some(p) => p.trim().parse::<u64>().map_err(|_| {
+            Error::invalid_argument(
+                "position",
+                p,
+                "Argument position must be a non-negative integer.",
+            )
+        })?,
+    };
+    let attrs = attrs_from_headers(r, b)?;
+    let info = receive_body(state, r, body).await?;
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let rec = blocking(move || engine.append_object(&bucket, &key, position, info, attrs)).await?;
+    write_response(&rec, Some(&info))
+}
+
+fn etag_matches(header: &str, etag: &str) -> bool {
+    header
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+        .any(|t| t == "*" || t.eq_ignore_ascii_case(etag))
+}
+
+/// If-Match and If-Unmodified-Since give 412; If-None-Match and If-Modified-Since give 304.
+fn check_conditions(
+    o: &ObjectRecord,
+    if_match: Option<&str>,
+    if_none_match: Option<&str>,
+    if_modified_since: Option<&str>,
+    if_unmodified_since: Option<&str>,
+    failed_not_modified: Code,
+) -> Result<()> {
+    let mtime = o.mtime_ms / 1000;
+    if let Some(m) = if_match {
+        if !etag_matches(m, &o.etag) {
+            return Err(Error::new(Code::PreconditionFailed).ctx("Condition", "If-Match"));
+        }
+    } else if let Some(t) = if_unmodified_since.and_then(util::parse_http_date) {
+        if mtime > t {
+            return Err(
+                Error::new(Code::PreconditionFailed).ctx("Condition", "If-Unmodified-Since")
+            );
+        }
+    }
+    let not_modified = || {
+        Error::new(failed_not_modified)
+            .header("etag", format!("\"{}\"", o.etag))
+            .header("last-modified", util::http_date(o.mtime_ms))
+    };
+    if let Some(m) = if_none_match {
+        if etag_matches(m, &o.etag) {
+            return Err(not_modified());
+        }
+    } else if let Some(t) = if_modified_since.and_then(util::parse_http_date) {
+        if mtime <= t {
+            return Err(not_modified());
+        }
+    }
+    Ok(())
+}
+
+/// Parses a single `bytes=` range against `size`; None means "send the whole object" (as OSS does for
+/// a range it cannot satisfy).
+pub fn parse_range(v: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = v.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || size == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let (start, end) = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        if n == 0 {
+            return None;
+        }
+        (size.saturating_sub(n), size - 1)
+    } else {
+        let s: u64 = a.parse().ok()?;
+        let e: u64 = if b.is_empty() {
+            size - 1
+        } else {
+            b.parse::<u64>().ok()?.min(size - 1)
+        };
+        (s, e)
+    };
+    if start > end || start >= size {
+        return None;
+    }
+    Some((start, end - start + 1))
+}
+
+/// Looks up the object the request names, following a symlink, after checking read access.
+async fn readable(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<ObjectRecord> {
+    let key = r.key()?.to_string();
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let rec = blocking(move || engine.head_object(&bucket, &key)).await?;
+    check_access(r, b, Some(&rec.attrs.acl), false)?;
+    if rec.otype != ObjectType::Symlink {
+        return Ok(rec);
+    }
+    let engine = state.engine.clone();
+    let mut target = blocking(move || engine.resolve(rec)).await?;
+    if target.otype == ObjectType::Symlink {
+        return Err(Error::new(Code::InvalidTargetType).ctx("Key", r.key()?));
+    }
+    target.otype = ObjectType::Symlink;
+    Ok(target)
+}
+
+/// Streams bytes `[start, start+len)` of `rec` from a blocking reader, one chunk at a time.
+pub fn stream_object(state: &State, rec: ObjectRecord, start: u64, len: u64) -> Body {
+    if len == 0 {
+        return Body::Empty;
+    }
+    let engine = state.engine.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = engine.reader(&rec, start, len);
+        let mut left = len;
+        while left > 0 {
+            let mut buf = vec![0u8; CHUNK.min(left as usize)];
+            let mut filled = 0;
+            while filled < buf.len() {
+                match reader.read(&mut buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) => {
+                        tracing::error!(bucket = %rec.bucket, key = %rec.key, error = %e, "read failed mid-stream");
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
+                }
+            }
+            if filled == 0 {
+                let _ = tx.blocking_send(Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "object truncated",
+                )));
+                return;
+            }
+            buf.truncate(filled);
+            left -= filled as u64;
+            if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                return;
+            }
+        }
+    });
+    Body::Stream(rx)
+}
+
+pub async fn get_object(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+    head: bool,
+) -> Result<Response<Body>> {
+    let o = readable(state, r, b).await?;
+    check_conditions(
+        &o,
+        r.h("if-match"),
+        r.h("if-none-match"),
+        r.h("if-modified-since"),
+        r.h("if-unmodified-since"),
+        Code::NotModified,
+    )?;
+    if !head
+        && matches!(
+            o.attrs.storage_class.as_str(),
+            "Archive" | "ColdArchive" | "DeepColdArchive"
+        )
+    {
+        return Err(Error::new(Code::InvalidObjectState).ctx("Key", o.key.clone()));
+    }
+    let range = r.h("range").and_then(|v| parse_range(v, o.size));
+    let (status, start, len) = match range {
+        Some((s, l)) => (StatusCode::PARTIAL_CONTENT, s, l),
+        None => (StatusCode::OK, 0, o.size),
+    };
+    let mut rb = object_headers(Response::builder().status(status), &o)
+        .header(http::header::CONTENT_LENGTH, len.to_string());
+    if range.is_some() {
+        rb = rb.header(
+            http::header::CONTENT_RANGE,
+            format!("bytes {}-{}/{}", start, start + len - 1, o.size),
+        );
+    }
+    let override_of = |name: &str| r.q(&format!("response-{name}"));
+    rb = rb.header(
+        http::header::CONTENT_TYPE,
+        override_of("content-type").unwrap_or(&o.attrs.content_type),
+    );
+    for (h, v) in &o.attrs.headers {
+        if override_of(h).is_none() {
+            rb = rb.header(h.as_str(), v.as_str());
+        }
+    }
+    for h in STANDARD_HEADERS {
+        if let Some(v) = override_of(h) {
+            rb = rb.header(*h, v);
+        }
+    }
+    for (k, v) in &o.attrs.user_meta {
+        rb = rb.header(format!("x-oss-meta-{k}"), v.as_str());
+    }
+    if !o.attrs.tags.is_empty() {
+        rb = rb.header("x-oss-tagging-count", o.attrs.tags.len().to_string());
+    }
+    let body = if head {
+        Body::Empty
+    } else {
+        stream_object(state, o, start, len)
+    };
+    rb.body(body).map_err(Error::internal)
+}
+
+pub async fn get_object_meta(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+) -> Result<Response<Body>> {
+    let o = readable(state, r, b).await?;
+    Response::builder()
+        .header(http::header::ETAG, format!("\"{}\"", o.etag))
+        .header(http::header::CONTENT_LENGTH, o.size.to_string())
+        .header(http::header::LAST_MODIFIED, util::http_date(o.mtime_ms))
+        .header("x-oss-hash-crc64ecma", o.crc64.to_string())
+        .body(Body::Empty)
+        .map_err(Error::internal)
+}
+
+pub async fn delete_object(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+) -> Result<Response<Body>> {
+    let key = r.key()?.to_string();
+    check_access(r, b, None, true)?;
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    blocking(move || engine.delete_object(&bucket, &key)).await?;
+    empty(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete_multiple(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+    body: Incoming,
+) -> Result<Response<Body>> {
+    check_access(r, b, None, true)?;
+    if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
+        return Err(Error::invalid_argument(
+            "encoding-type",
+            e,
+            "The encoding-type must be url.",
+        ));
+    }
+    let Some(md5) = r.h("content-md5").map(str::to_string) else {
+        return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "Content-MD5"));
+    };
+    let raw = read_small_body(state, body, 2 * 1024 * 1024).await?;
+    let want = base64::engine::general_purpose::STANDARD
+        .decode(md5.trim())
+        .unwrap_or_default();
+    if want.as_slice() != Md5::digest(&raw).as_slice() {
+        return Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", md5));
+    }
+    let doc = parse(&raw, "Delete")?;
+    let quiet = doc
+        .text_of("Quiet")
+        .map(|q| q.trim().eq_ignore_ascii_case("true"))
+        .unwrap_or(false);
+    let keys: Vec<String> = doc
+        .all("Object")
+        .map(|o| o.text_of("Key").unwrap_or("").to_string())
+        .collect();
+    if keys.is_empty() || keys.len() > 1000 {
+        return Err(Error::new(Code::MalformedXML)
+            .ctx("Detail", format!("{} objects in Delete", keys.len())));
+    }
+    for k in &keys {
+        ossd_engine::names::check_object_name(k)?;
+    }
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let ks = keys.clone();
+    blocking(move || {
+        for k in &ks {
+            engine.delete_object(&bucket, k)?;
+        }
+        Ok(())
+    })
+    .await?;
+    let enc = r.url_encoding();
+    let mut x = XmlOut::new("DeleteResult");
+    if enc {
+        x.el("EncodingType", "url");
+    }
+    if !quiet {
+        for k in &keys {
+            let shown = if enc { util::encode(k) } else { k.clone() };
+            x.open("Deleted").el("Key", &shown).close("Deleted");
+        }
+    }
+    ok_xml(x.finish("DeleteResult"))
+}
+
+/// Parses `x-oss-copy-source` (`/bucket/key`, URL-encoded) into bucket and key.
+pub fn copy_source(r: &Req) -> Result<(String, String)> {
+    let raw = r.h("x-oss-copy-source").unwrap_or("");
+    let path = raw.split('?').next().unwrap_or("");
+    let decoded = util::decode(path, false);
+    let s = decoded.strip_prefix('/').unwrap_or(&decoded);
+    match s.split_once('/') {
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
+        _ => Err(Error::invalid_argument(
+            "x-oss-copy-source",
+            raw,
+            "Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.",
+        )),
+    }
+}
+
+/// The source object of a copy, read-checked, symlink followed, and its copy-source conditions applied.
+pub async fn copy_source_object(state: &Arc<State>, r: &Req) -> Result<ObjectRecord> {
+    let (sb, sk) = copy_source(r)?;
+    ossd_engine::names::check_bucket_name(&sb)?;
+    let src_bucket = super::bucket_record(state, &sb).await?;
+    let engine = state.engine.clone();
+    let rec = blocking(move || engine.head_object(&sb, &sk)).await?;
+    check_access(r, &src_bucket, Some(&rec.attrs.acl), false)?;
+    let engine = state.engine.clone();
+    let o = blocking(move || engine.resolve(rec)).await?;
+    check_conditions(
+        &o,
+        r.h("x-oss-copy-source-if-match"),
+        r.h("x-oss-copy-source-if-none-match"),
+        r.h("x-oss-copy-source-if-modified-since"),
+        r.h("x-oss-copy-source-if-unmodified-since"),
+        Code::NotModified,
+    )?;
+    Ok(o)
+}
+
+pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let key = r.key()?.to_string();
+    ossd_engine::names::check_object_name(&key)?;
+    check_access(r, b, None, true)?;
+    check_sse(r)?;
+    let src = copy_source_object(state, r).await?;
+    if src.size > state.copy_limit {
+        return Err(Error::new(Code::EntityTooLargeCopySource)
+            .ctx("MaxSizeAllowed", state.copy_limit.to_string())
+            .ctx("ProposedSize", src.size.to_string()));
+    }
+    let mut attrs = match r.h("x-oss-metadata-directive").unwrap_or("COPY") {
+        "COPY" => {
+            let mut a = src.attrs.clone();
+            a.acl = "default".into();
+            a
+        }
+        "REPLACE" => attrs_from_headers(r, b)?,
+        v => {
+            return Err(Error::invalid_argument(
+                "x-oss-metadata-directive",
+                v,
+                "Invalid metadata directive.",
+            ))
+        }
+    };
+    if let Some(acl) = r.h("x-oss-object-acl") {
+        if !OBJECT_ACLS.contains(&acl) {
+            return Err(Error::invalid_argument(
+                "x-oss-object-acl",
+                acl,
+                "no such object access control exists",
+            ));
+        }
+        attrs.acl = acl.to_string();
+    }
+    if let Some(c) = r.h("x-oss-storage-class") {
+        if !STORAGE_CLASSES.contains(&c) {
+            return Err(Error::invalid_argument(
+                "x-oss-storage-class",
+                c,
+                "Invalid storage class.",
+            ));
+        }
+        attrs.storage_class = c.to_string();
+    }
+    match r.h("x-oss-tagging-directive").unwrap_or("Copy") {
+        "Copy" => attrs.tags = src.attrs.tags.clone(),
+        "Replace" => {
+            attrs.tags = r
+                .h("x-oss-tagging")
+                .map(parse_tagging_header)
+                .transpose()?
+                .unwrap_or_default()
+        }
+        v => {
+            return Err(Error::invalid_argument(
+                "x-oss-tagging-directive",
+                v,
+                "Invalid tagging directive.",
+            ))
+        }
+    }
+    let forbid = r.flag("x-oss-forbid-overwrite");
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let rec = blocking(move || {
+        let info = engine.copy_data(&src, 0, src.size)?;
+        engine.put_object(&bucket, &key, info, attrs, forbid)
+    })
+    .await?;
+    let mut x = XmlOut::new("CopyObjectResult");
+    x.el("ETag", &format!("\"{}\"", rec.etag))
+        .el("LastModified", &iso8601(rec.mtime_ms));
+    Response::builder()
+        .header(http::header::CONTENT_TYPE, "application/xml")
+        .header("x-oss-hash-crc64ecma", rec.crc64.to_string())
+        .body(Body::full(x.finish("CopyObjectResult")))
+        .map_err(Error::internal)
+}
+
+pub async fn put_object_acl(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+) -> Result<Response<Body>> {
+    require_owner(r, b)?;
+    let key = r.key()?.to_string();
+    let Some(acl) = r.h("x-oss-object-acl").map(str::to_string) else {
+        return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-object-acl"));
+    };
+    if !OBJECT_ACLS.contains(&acl.as_str()) {
+        return Err(Error::invalid_argument(
+            "x-oss-object-acl",
+            &acl,
+            "no such object access control exists",
+        ));
+    }
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    blocking(move || engine.update_attrs(&bucket, &key, &|a| a.acl = acl.clone())).await?;
+    empty(StatusCode::OK)
+}
+
+pub async fn get_object_acl(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+) -> Result<Response<Body>> {
+    require_owner(r, b)?;
+    let key = r.key()?.to_string();
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let o = blocking(move || engine.head_object(&bucket, &key)).await?;
+    let mut x = XmlOut::new("AccessControlPolicy");
+    x.open("Owner")
+        .el("ID", &b.owner)
+        .el("DisplayName", &b.owner)
+        .close("Owner");
+    x.open("AccessControlList")
+        .el("Grant", &o.attrs.acl)
+        .close("AccessControlList");
+    ok_xml(x.finish("AccessControlPolicy"))
+}
+
+pub async fn put_object_tagging(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+    body: Incoming,
+) -> Result<Response<Body>> {
+    check_access(r, b, None, true)?;
+    let key = r.key()?.to_string();
+    let raw = read_small_body(state, body, 64 * 1024).await?;
+    let doc = parse(&raw, "Tagging")?;
+    let set = doc
+        .child("TagSet")
+        .ok_or_else(|| Error::new(Code::MalformedXML).ctx("Detail", "no TagSet"))?;
+    let tags: Vec<(String, String)> = set
+        .all("Tag")
+        .map(|t| {
+            (
+                t.text_of("Key").unwrap_or("").to_string(),
+                t.text_of("Value").unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    check_tags(&tags)?;
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    blocking(move || engine.update_attrs(&bucket, &key, &|a| a.tags = tags.clone())).await?;
+    empty(StatusCode::OK)
+}
+
+pub async fn get_object_tagging(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+) -> Result<Response<Body>> {
+    let key = r.key()?.to_string();
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let o = blocking(move || engine.head_object(&bucket, &key)).await?;
+    check_access(r, b, Some(&o.attrs.acl), false)?;
+    let mut x = XmlOut::new("Tagging");
+    x.open("TagSet");
+    for (k, v) in &o.attrs.tags {
+        x.open("Tag").el("Key", k).el("Value", v).close("Tag");
+    }
+    x.close("TagSet");
+    ok_xml(x.finish("Tagging"))
+}
+
+pub async fn delete_object_tagging(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+) -> Result<Response<Body>> {
+    check_access(r, b, None, true)?;
+    let key = r.key()?.to_string();
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    blocking(move || engine.update_attrs(&bucket, &key, &|a| a.tags.clear())).await?;
+    empty(StatusCode::NO_CONTENT)
+}
+
+pub async fn put_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let key = r.key()?.to_string();
+    ossd_engine::names::check_object_name(&key)?;
+    check_access(r, b, None, true)?;
+    let Some(target) = r.h("x-oss-symlink-target") else {
+        return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-symlink-target"));
+    };
+    let target = util::decode(target, false);
+    let attrs = attrs_from_headers(r, b)?;
+    let forbid = r.flag("x-oss-forbid-overwrite");
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let rec = blocking(move || engine.put_symlink(&bucket, &key, &target, attrs, forbid)).await?;
+    Response::builder()
+        .header(http::header::ETAG, format!("\"{}\"", rec.etag))
+        .body(Body::Empty)
+        .map_err(Error::internal)
+}
+
+pub async fn get_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let key = r.key()?.to_string();
+    let engine = state.engine.clone();
+    let bucket = b.name.clone();
+    let o = blocking(move || engine.head_object(&bucket, &key)).await?;
+    check_access(r, b, Some(&o.attrs.acl), false)?;
+    let Some(target) = o
+        .symlink_target
+        .as_deref()
+        .filter(|_| o.otype == ObjectType::Symlink)
+    else {
+        return Err(Error::new(Code::NotSymlink).ctx("Key", o.key.clone()));
+    };
+    let mut rb = Response::builder()
+        .header("x-oss-symlink-target", util::encode(target))
+        .header(http::header::ETAG, format!("\"{}\"", o.etag))
+        .header(http::header::LAST_MODIFIED, util::http_date(o.mtime_ms));
+    for (k, v) in &o.attrs.user_meta {
+        rb = rb.header(format!("x-oss-meta-{k}"), v.as_str());
+    }
+    rb.body(Body::Empty).map_err(Error::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 10)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 10)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 10)));
+        assert_eq!(parse_range("bytes=-200", 100), Some((0, 100)));
+        assert_eq!(parse_range("bytes=50-500", 100), Some((50, 50)));
+        for ignored in [
+            "bytes=100-",
+            "bytes=9-3",
+            "bytes=a-b",
+            "items=0-1",
+            "bytes=0-1,3-4",
+            "bytes=-0",
+        ] {
+            assert_eq!(parse_range(ignored, 100), None, "{ignored}");
+        }
+        assert_eq!(parse_range("bytes=0-0", 0), None);
+    }
+
+    #[test]
+    fn etags() {
+        assert!(etag_matches("\"ABC\"", "ABC"));
+        assert!(etag_matches("abc", "ABC"));
+        assert!(etag_matches("\"x\", \"ABC\"", "ABC"));
+        assert!(etag_matches("*", "ABC"));
+        assert!(!etag_matches("\"ABD\"", "ABC"));
+    }
+}
