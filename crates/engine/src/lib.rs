@@ -158,10 +158,10 @@ impl Engine {
             if forbid_overwrite && old.is_some() {
                 return Err(Error::new(Code::FileAlreadyExists).ctx("Key", rec.key.clone()));
             }
-            Ok(Change::Put(
-                slot.take()
-                    .ok_or_else(|| Error::internal("commit retried"))?,
-            ))
+            let rec = slot
+                .take()
+                .ok_or_else(|| Error::internal("commit retried"))?;
+            Ok(Change::Put(Box::new(rec)))
         });
         match res {
             Ok(old) => {
@@ -226,7 +226,7 @@ impl Engine {
                 }
             };
             out = Some(rec.clone());
-            Ok(Change::Put(rec))
+            Ok(Change::Put(Box::new(rec)))
         });
         match (res, out) {
             (Ok(_), Some(rec)) => Ok(rec),
@@ -311,7 +311,7 @@ impl Engine {
             Some(o) => {
                 let mut r = o.clone();
                 f(&mut r.attrs);
-                Ok(Change::Put(r))
+                Ok(Change::Put(Box::new(r)))
             }
         })?;
         if missing {

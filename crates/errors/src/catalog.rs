@@ -180,14 +180,14 @@ catalog! {
         "Request has expired.",
         "The presigned URL's expiry time has passed.",
         "Sign a new URL.";
-    InvalidAccessKeyIdDisabled: "InvalidAccessKeyId", 403, "0002-90000003", Never,
-        "The OSS Access Key Id you provided is disabled.",
-        "The access key exists but has been disabled.",
-        "Enable the key or use another one.";
     InvalidAccessKeyId: "InvalidAccessKeyId", 403, "0002-00000902", Never,
         "The OSS Access Key Id you provided does not exist in our records.",
         "No user has this access key id.",
         "Check the access key id; create the user with `ossd user add`.";
+    InvalidAccessKeyIdDisabled: "InvalidAccessKeyId", 403, "0002-90000003", Never,
+        "The OSS Access Key Id you provided is disabled.",
+        "The access key exists but has been disabled.",
+        "Enable the key or use another one.";
     InvalidAccessKeyIdChars: "InvalidAccessKeyId", 403, "0002-90000004", Never,
         "The OSS Access Key Id contains non-acceptable characters, which accepts only alphanumeric characters[0-9a-zA-Z] and several special characters[. _=]",
         "The access key id has characters outside [0-9a-zA-Z._=].",

@@ -11,7 +11,7 @@ pub enum Change {
     /// Leave the object as it is.
     Keep,
     /// Store this record in place of whatever was there.
-    Put(ObjectRecord),
+    Put(Box<ObjectRecord>),
     /// Remove the object.
     Delete,
 }

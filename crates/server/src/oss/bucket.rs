@@ -256,7 +256,7 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     let delimiter = r.q("delimiter").unwrap_or("").to_string();
     let max = limit_param(r, "max-keys", 100, 1000)?;
     let marker = if v2 {
-        match r.q("continuation-token") {
+        match r.q("continuation-token").filter(|t| !t.is_empty()) {
             Some(t) => token_decode(t)?,
             None => r.q("start-after").unwrap_or("").to_string(),
         }
@@ -277,10 +277,10 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     let mut x = XmlOut::new(root);
     x.el("Name", &b.name).el("Prefix", &e(&prefix));
     if v2 {
-        if let Some(sa) = r.q("start-after") {
+        if let Some(sa) = r.q("start-after").filter(|s| !s.is_empty()) {
             x.el("StartAfter", &e(sa));
         }
-        if let Some(t) = r.q("continuation-token") {
+        if let Some(t) = r.q("continuation-token").filter(|t| !t.is_empty()) {
             x.el("ContinuationToken", t);
         }
     } else {

@@ -93,6 +93,7 @@ pub async fn upload_part(
             .el("ETag", &format!("\"{}\"", p.etag));
         return Response::builder()
             .header(http::header::CONTENT_TYPE, "application/xml")
+            .header(http::header::ETAG, format!("\"{}\"", p.etag))
             .header("x-oss-hash-crc64ecma", p.crc64.to_string())
             .body(Body::full(x.finish("CopyPartResult")))
             .map_err(Error::internal);

@@ -708,6 +708,7 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
         .el("LastModified", &iso8601(rec.mtime_ms));
     Response::builder()
         .header(http::header::CONTENT_TYPE, "application/xml")
+        .header(http::header::ETAG, format!("\"{}\"", rec.etag))
         .header("x-oss-hash-crc64ecma", rec.crc64.to_string())
         .body(Body::full(x.finish("CopyObjectResult")))
         .map_err(Error::internal)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests, then the real-client tests (Python SDKs from PyPI)
+# against a freshly built ossd. Installs what the tests need into .venv on first use.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+REQ=tests/clients/requirements.txt
+if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$REQ" "$VENV/requirements.installed"; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ"
+    cp "$REQ" "$VENV/requirements.installed"
+fi
+
+cargo build --workspace --all-targets
+cargo test --workspace
+OSSD_BIN="$PWD/target/debug/ossd" "$VENV/bin/python" -m pytest tests/clients -q -p no:cacheprovider
