@@ -1,6 +1,6 @@
 //! The OSS dialect: addressing, authentication, routing to operations, and OSS's error envelope.
 
-mod auth;
+pub mod auth;
 mod bucket;
 mod multipart;
 mod object;
