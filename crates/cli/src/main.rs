@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod user;
+
 #[derive(Parser)]
 #[command(
     name = "ossd",
@@ -21,6 +23,14 @@ struct Cli {
 enum Cmd {
     /// Run the server. Every flag has an OSSD_* environment twin; flags win over the environment.
     Serve(ServeArgs),
+    /// Manage users (works on the data dir; takes effect on a running server at once).
+    User {
+        /// The server's data directory.
+        #[arg(long, env = "OSSD_DATA", default_value = "./ossd-data", global = true)]
+        data: PathBuf,
+        #[command(subcommand)]
+        cmd: user::UserCmd,
+    },
     /// Print what an error code or EC means: status, message, cause, fix, and whether to retry.
     Explain {
         /// An error code (NoSuchKey) or an EC (0026-00000001).
@@ -71,6 +81,7 @@ fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Serve(a) => serve(a),
         Cmd::Explain { code } => explain(&code),
+        Cmd::User { data, cmd } => user::run(&data, cmd),
     }
 }
 

@@ -22,6 +22,8 @@ pub trait MetaStore: Send + Sync {
     fn get_user(&self, access_key_id: &str) -> Result<Option<UserRecord>>;
     fn root_user(&self) -> Result<Option<UserRecord>>;
     fn list_users(&self) -> Result<Vec<UserRecord>>;
+    /// Removes a user; Ok(false) if there was none.
+    fn delete_user(&self, access_key_id: &str) -> Result<bool>;
 
     /// Creates the bucket; Ok(false) when it already exists (the caller checks the owner).
     fn create_bucket(&self, b: &BucketRecord) -> Result<(bool, BucketRecord)>;

@@ -220,6 +220,14 @@ impl MetaStore for SqliteMeta {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
+    fn delete_user(&self, ak: &str) -> Result<bool> {
+        let n = self
+            .w()?
+            .execute("DELETE FROM users WHERE ak=?1", [ak])
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
     fn create_bucket(&self, b: &BucketRecord) -> Result<(bool, BucketRecord)> {
         let mut c = self.w()?;
         let tx = c.transaction().map_err(db)?;
