@@ -9,11 +9,7 @@ use std::process::ExitCode;
 mod user;
 
 #[derive(Parser)]
-#[command(
-    name = "ossd",
-    version,
-    about = "A self-hosted object storage server that speaks the Alibaba Cloud OSS API"
-)]
+#[command(name = "ossd", version, about = "A self-hosted object storage server that speaks the Alibaba Cloud OSS API")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -71,6 +67,12 @@ struct ServeArgs {
     /// Largest CopyObject source, in bytes.
     #[arg(long, env = "OSSD_COPY_LIMIT", default_value_t = 1 << 30)]
     copy_limit: u64,
+    /// Seconds in a "day" for lifecycle rules, WORM retention and restore periods (shorten it for tests).
+    #[arg(long, env = "OSSD_LIFECYCLE_DAY_SECONDS", default_value_t = 86_400)]
+    lifecycle_day_seconds: u64,
+    /// Seconds a RestoreObject of an Archive or ColdArchive object takes.
+    #[arg(long, env = "OSSD_RESTORE_SECONDS", default_value_t = 60)]
+    restore_seconds: u64,
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "OSSD_LOG", default_value = "info")]
     log: String,
@@ -88,10 +90,9 @@ fn main() -> ExitCode {
 fn explain(code: &str) -> ExitCode {
     let rows: Vec<_> = match Code::from_ec(code) {
         Some(c) => vec![c.def()],
-        None => CATALOG
-            .iter()
-            .filter(|d| d.code.eq_ignore_ascii_case(code) || d.name.eq_ignore_ascii_case(code))
-            .collect(),
+        None => {
+            CATALOG.iter().filter(|d| d.code.eq_ignore_ascii_case(code) || d.name.eq_ignore_ascii_case(code)).collect()
+        }
     };
     if rows.is_empty() {
         eprintln!("ossd explain: {code} is neither a code nor an EC in the catalog");
@@ -109,12 +110,9 @@ fn explain(code: &str) -> ExitCode {
 }
 
 fn serve(a: ServeArgs) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_new(&a.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&a.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let mut cfg = ossd_server::Config::new(a.listen, a.data.clone());
     cfg.region = a.region;
     cfg.public_endpoint = a.public_endpoint;
@@ -124,10 +122,9 @@ fn serve(a: ServeArgs) -> ExitCode {
     cfg.idle_timeout = std::time::Duration::from_secs(a.idle_timeout.max(1));
     cfg.max_buckets = a.max_buckets;
     cfg.copy_limit = a.copy_limit;
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    cfg.day_seconds = a.lifecycle_day_seconds;
+    cfg.restore_seconds = a.restore_seconds;
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ossd: cannot start the runtime: {e}");
@@ -140,35 +137,20 @@ fn serve(a: ServeArgs) -> ExitCode {
             Err(e) => {
                 eprintln!(
                     "ossd: cannot start: {}",
-                    e.context
-                        .iter()
-                        .map(|(_, v)| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    e.context.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join("; ")
                 );
                 return ExitCode::FAILURE;
             }
         };
-        let addr = bound
-            .listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
+        let addr = bound.listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         if bound.root_created {
-            println!(
-                "ossd: created the root access key pair (kept in {}):",
-                a.data.display()
-            );
+            println!("ossd: created the root access key pair (kept in {}):", a.data.display());
             println!("  access key id:     {}", bound.root.access_key_id);
             println!("  access key secret: {}", bound.root.secret);
         } else {
             println!("ossd: root access key id: {}", bound.root.access_key_id);
         }
-        println!(
-            "ossd: listening on {addr} (region {}, data {})",
-            bound.state.region,
-            a.data.display()
-        );
+        println!("ossd: listening on {addr} (region {}, data {})", bound.state.region, a.data.display());
         ossd_server::run(bound, shutdown_signal()).await;
         println!("ossd: stopped");
         ExitCode::SUCCESS
@@ -179,14 +161,13 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -45,24 +45,17 @@ pub fn run(data: &Path, cmd: UserCmd) -> ExitCode {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'='))
+    !id.is_empty() && id.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'='))
 }
 
 fn exec(meta: &SqliteMeta, cmd: UserCmd) -> Result<(), String> {
     let get = |id: &str| -> Result<UserRecord, String> {
-        meta.get_user(id)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("no user {id}"))
+        meta.get_user(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("no user {id}"))
     };
     match cmd {
         UserCmd::Add { id, secret } => {
             if !valid_id(&id) {
-                return Err(format!(
-                    "{id:?}: an access key id is made of [0-9a-zA-Z._=]"
-                ));
+                return Err(format!("{id:?}: an access key id is made of [0-9a-zA-Z._=]"));
             }
             if secret.len() < 8 {
                 return Err("the secret must be at least 8 characters".into());
@@ -70,38 +63,24 @@ fn exec(meta: &SqliteMeta, cmd: UserCmd) -> Result<(), String> {
             if meta.get_user(&id).map_err(|e| e.to_string())?.is_some() {
                 return Err(format!("user {id} exists already"));
             }
-            meta.put_user(&UserRecord {
-                access_key_id: id.clone(),
-                secret,
-                enabled: true,
-                is_root: false,
-            })
-            .map_err(|e| e.to_string())?;
+            meta.put_user(&UserRecord { access_key_id: id.clone(), secret, enabled: true, is_root: false })
+                .map_err(|e| e.to_string())?;
             println!("added {id}");
         }
         UserCmd::List => {
             for u in meta.list_users().map_err(|e| e.to_string())? {
                 let state = if u.enabled { "enabled" } else { "disabled" };
-                println!(
-                    "{}\t{state}{}",
-                    u.access_key_id,
-                    if u.is_root { "\troot" } else { "" }
-                );
+                println!("{}\t{state}{}", u.access_key_id, if u.is_root { "\troot" } else { "" });
             }
         }
         UserCmd::Disable { id } => {
             let u = get(&id)?;
-            meta.put_user(&UserRecord {
-                enabled: false,
-                ..u
-            })
-            .map_err(|e| e.to_string())?;
+            meta.put_user(&UserRecord { enabled: false, ..u }).map_err(|e| e.to_string())?;
             println!("disabled {id}");
         }
         UserCmd::Enable { id } => {
             let u = get(&id)?;
-            meta.put_user(&UserRecord { enabled: true, ..u })
-                .map_err(|e| e.to_string())?;
+            meta.put_user(&UserRecord { enabled: true, ..u }).map_err(|e| e.to_string())?;
             println!("enabled {id}");
         }
         UserCmd::Remove { id } => {
@@ -111,9 +90,7 @@ fn exec(meta: &SqliteMeta, cmd: UserCmd) -> Result<(), String> {
             }
             let owned = meta.count_buckets(&id).map_err(|e| e.to_string())?;
             if owned > 0 {
-                return Err(format!(
-                    "{id} still owns {owned} bucket(s); delete them first"
-                ));
+                return Err(format!("{id} still owns {owned} bucket(s); delete them first"));
             }
             meta.delete_user(&id).map_err(|e| e.to_string())?;
             println!("removed {id}");

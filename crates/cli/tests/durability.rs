@@ -12,12 +12,7 @@ fn acknowledged_puts_survive_kill_9() {
     let data = temp_dir("kill9");
     let server = Server::start(&data, &["--fsync", "true"]);
     let port = server.port;
-    assert_eq!(
-        request(port, "PUT", "durable", "", b"")
-            .expect("create bucket")
-            .status,
-        200
-    );
+    assert_eq!(request(port, "PUT", "durable", "", b"").expect("create bucket").status, 200);
 
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..4)
@@ -32,11 +27,7 @@ fn acknowledged_puts_survive_kill_9() {
                     let i = n * 4 + w;
                     match request(port, "PUT", "durable", &format!("obj-{i}"), &content(i)) {
                         Ok(r) if r.status == 200 => acked.push(i),
-                        Ok(r) => panic!(
-                            "PUT obj-{i} failed before the kill: {} {}",
-                            r.status,
-                            r.text()
-                        ),
+                        Ok(r) => panic!("PUT obj-{i} failed before the kill: {} {}", r.status, r.text()),
                         Err(_) => break, // the server is gone
                     }
                 }
@@ -47,15 +38,8 @@ fn acknowledged_puts_survive_kill_9() {
     std::thread::sleep(Duration::from_millis(1500));
     server.kill9();
     stop.store(true, Ordering::Relaxed);
-    let acked: Vec<usize> = writers
-        .into_iter()
-        .flat_map(|w| w.join().expect("writer"))
-        .collect();
-    assert!(
-        acked.len() > 20,
-        "too few PUTs before the kill to prove anything: {}",
-        acked.len()
-    );
+    let acked: Vec<usize> = writers.into_iter().flat_map(|w| w.join().expect("writer")).collect();
+    assert!(acked.len() > 20, "too few PUTs before the kill to prove anything: {}", acked.len());
 
     let server = Server::start(&data, &[]);
     for &i in &acked {
@@ -67,20 +51,13 @@ fn acknowledged_puts_survive_kill_9() {
     let r = request(server.port, "GET", "durable", "", b"").expect("list");
     let listing = r.text();
     let mut listed = 0;
-    for key in listing
-        .split("<Key>")
-        .skip(1)
-        .filter_map(|s| s.split("</Key>").next())
-    {
+    for key in listing.split("<Key>").skip(1).filter_map(|s| s.split("</Key>").next()) {
         let i: usize = key.trim_start_matches("obj-").parse().expect("key");
         let g = request(server.port, "GET", "durable", key, b"").expect("GET");
         assert_eq!(g.body, content(i), "{key} is partial");
         listed += 1;
     }
-    println!(
-        "kill -9: {} acknowledged PUTs, all intact after restart; {listed} listed",
-        acked.len()
-    );
+    println!("kill -9: {} acknowledged PUTs, all intact after restart; {listed} listed", acked.len());
     server.stop();
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -11,45 +11,23 @@ use std::time::Duration;
 fn stalled_body_times_out_and_leaves_no_blob() {
     let data = temp_dir("idle");
     let server = Server::start(&data, &["--idle-timeout", "1"]);
-    assert_eq!(
-        request(server.port, "PUT", "idle", "", b"").unwrap().status,
-        200
-    );
+    assert_eq!(request(server.port, "PUT", "idle", "", b"").unwrap().status, 200);
     let blobs_before = count_files(&data.join("blobs"));
     for len in [100usize, 10_000_000] {
         let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        write_head(
-            &mut s,
-            "PUT",
-            "/idle/stalled",
-            "/idle/stalled",
-            &[("Content-Length", len.to_string())],
-        );
+        write_head(&mut s, "PUT", "/idle/stalled", "/idle/stalled", &[("Content-Length", len.to_string())]);
         s.write_all(&[7u8; 10]).unwrap();
         let r = read_response(&mut s).expect("a response, not a dropped connection");
         assert_eq!(r.status, 400, "{}", r.text());
-        assert!(
-            r.text().contains("<Code>RequestTimeout</Code>"),
-            "{}",
-            r.text()
-        );
+        assert!(r.text().contains("<Code>RequestTimeout</Code>"), "{}", r.text());
         assert!(r.header("x-oss-request-id").is_some() && r.header("x-oss-ec").is_some());
     }
     let g = request(server.port, "GET", "idle", "stalled", b"").unwrap();
     assert_eq!(g.status, 404);
-    assert_eq!(
-        count_files(&data.join("blobs")),
-        blobs_before,
-        "a partial upload left a blob behind"
-    );
+    assert_eq!(count_files(&data.join("blobs")), blobs_before, "a partial upload left a blob behind");
     // The server keeps serving.
-    assert_eq!(
-        request(server.port, "PUT", "idle", "after", b"ok")
-            .unwrap()
-            .status,
-        200
-    );
+    assert_eq!(request(server.port, "PUT", "idle", "after", b"ok").unwrap().status, 200);
     assert!(server.stop(), "SIGTERM did not stop ossd cleanly");
     let _ = std::fs::remove_dir_all(&data);
 }
@@ -65,13 +43,7 @@ fn two_gib_put_and_get_in_bounded_memory() {
 
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
-    write_head(
-        &mut s,
-        "PUT",
-        "/big/obj",
-        "/big/obj",
-        &[("Content-Length", SIZE.to_string())],
-    );
+    write_head(&mut s, "PUT", "/big/obj", "/big/obj", &[("Content-Length", SIZE.to_string())]);
     for _ in 0..(SIZE >> 20) {
         s.write_all(&chunk).unwrap();
     }
@@ -88,11 +60,7 @@ fn two_gib_put_and_get_in_bounded_memory() {
         s.read_exact(&mut byte).unwrap();
         head.push(byte[0]);
     }
-    assert!(
-        head.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
+    assert!(head.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head));
     let mut buf = vec![0u8; 1 << 20];
     let mut got: u64 = 0;
     let mut mismatch = false;
@@ -115,14 +83,8 @@ fn two_gib_put_and_get_in_bounded_memory() {
     assert_eq!(got, SIZE);
     assert!(!mismatch, "GET returned different bytes");
     let peak = server.peak_rss_kib();
-    println!(
-        "2 GiB streaming: peak RSS {} KiB after PUT, {} KiB after GET",
-        after_put, peak
-    );
-    assert!(
-        peak < 100 * 1024,
-        "peak RSS {peak} KiB is not under 100 MiB"
-    );
+    println!("2 GiB streaming: peak RSS {} KiB after PUT, {} KiB after GET", after_put, peak);
+    assert!(peak < 100 * 1024, "peak RSS {peak} KiB is not under 100 MiB");
     server.stop();
     let _ = std::fs::remove_dir_all(&data);
 }

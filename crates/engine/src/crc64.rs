@@ -85,11 +85,7 @@ mod tests {
         let whole = checksum(&data);
         for split in [0usize, 1, 2, 63, 64, 100, 1499, 2999, 3000] {
             let (a, b) = data.split_at(split);
-            assert_eq!(
-                combine(checksum(a), checksum(b), b.len() as u64),
-                whole,
-                "split {split}"
-            );
+            assert_eq!(combine(checksum(a), checksum(b), b.len() as u64), whole, "split {split}");
         }
     }
 

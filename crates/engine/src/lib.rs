@@ -5,6 +5,7 @@ pub mod crc64;
 pub mod list;
 pub mod model;
 pub mod names;
+pub mod retention;
 pub mod stores;
 
 use md5::{Digest, Md5};
@@ -23,6 +24,10 @@ pub struct Engine {
     pub meta: Box<dyn MetaStore>,
     pub blobs: FileBlobStore,
     pub region: String,
+    /// The length of a "day" for retention, lifecycle and restore periods (shortened in tests).
+    pub day_ms: i64,
+    /// How long a restore of an archive object takes.
+    pub restore_ms: i64,
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -42,18 +47,14 @@ impl Engine {
         std::fs::create_dir_all(data_dir).map_err(io)?;
         let meta = SqliteMeta::open(data_dir, fsync)?;
         let blobs = FileBlobStore::open(data_dir, fsync).map_err(io)?;
-        let engine = Engine {
-            meta: Box::new(meta),
-            blobs,
-            region: region.to_string(),
-        };
+        let engine =
+            Engine { meta: Box::new(meta), blobs, region: region.to_string(), day_ms: 86_400_000, restore_ms: 60_000 };
         engine.sweep_orphans()?;
         Ok(engine)
     }
 
     fn sweep_orphans(&self) -> Result<()> {
-        let referenced: std::collections::HashSet<u64> =
-            self.meta.referenced_blobs()?.into_iter().collect();
+        let referenced: std::collections::HashSet<u64> = self.meta.referenced_blobs()?.into_iter().collect();
         let mut removed = 0;
         for id in self.blobs.all_ids().map_err(io)? {
             if !referenced.contains(&id) {
@@ -62,10 +63,7 @@ impl Engine {
             }
         }
         if removed > 0 {
-            tracing::info!(
-                removed,
-                "removed orphaned blobs left by an interrupted write"
-            );
+            tracing::info!(removed, "removed orphaned blobs left by an interrupted write");
         }
         Ok(())
     }
@@ -89,13 +87,7 @@ impl Engine {
 
     // ---- buckets ----
 
-    pub fn create_bucket(
-        &self,
-        owner: &str,
-        name: &str,
-        acl: &str,
-        storage_class: &str,
-    ) -> Result<BucketRecord> {
+    pub fn create_bucket(&self, owner: &str, name: &str, acl: &str, storage_class: &str) -> Result<BucketRecord> {
         names::check_bucket_name(name)?;
         let rec = BucketRecord {
             name: name.to_string(),
@@ -113,9 +105,7 @@ impl Engine {
     }
 
     pub fn bucket(&self, name: &str) -> Result<BucketRecord> {
-        self.meta
-            .get_bucket(name)?
-            .ok_or_else(|| Error::new(Code::NoSuchBucket).ctx("BucketName", name))
+        self.meta.get_bucket(name)?.ok_or_else(|| Error::new(Code::NoSuchBucket).ctx("BucketName", name))
     }
 
     pub fn delete_bucket(&self, name: &str) -> Result<()> {
@@ -143,24 +133,28 @@ impl Engine {
             mtime_ms: now_ms(),
             otype: ObjectType::Normal,
             attrs,
-            segments: vec![Segment {
-                blob: blob.id,
-                len: blob.size,
-            }],
+            segments: vec![Segment { blob: blob.id, len: blob.size }],
             symlink_target: None,
+            restore: None,
         }
     }
 
     /// Stores `rec` in place of what is there, unless `forbid_overwrite` and something is.
     fn commit_put(&self, rec: ObjectRecord, forbid_overwrite: bool) -> Result<ObjectRecord> {
+        let retention = match self.retention_ms(&rec.bucket) {
+            Ok(r) => r,
+            Err(e) => {
+                self.free_segments(&rec.segments);
+                return Err(e);
+            }
+        };
         let mut slot = Some(rec.clone());
         let res = self.meta.modify_object(&rec.bucket, &rec.key, &mut |old| {
             if forbid_overwrite && old.is_some() {
                 return Err(Error::new(Code::FileAlreadyExists).ctx("Key", rec.key.clone()));
             }
-            let rec = slot
-                .take()
-                .ok_or_else(|| Error::internal("commit retried"))?;
+            Self::check_mutable(retention, old)?;
+            let rec = slot.take().ok_or_else(|| Error::internal("commit retried"))?;
             Ok(Change::Put(Box::new(rec)))
         });
         match res {
@@ -197,7 +191,9 @@ impl Engine {
         attrs: ObjectAttrs,
     ) -> Result<ObjectRecord> {
         let mut out = None;
+        let retention = self.retention_ms(bucket).unwrap_or(0);
         let res = self.meta.modify_object(bucket, key, &mut |old| {
+            Self::check_mutable(retention, old)?;
             let rec = match old {
                 None => {
                     if position != 0 {
@@ -216,10 +212,7 @@ impl Engine {
                     let mut r = o.clone();
                     r.crc64 = crc64::combine(o.crc64, blob.crc64, blob.size);
                     r.size += blob.size;
-                    r.segments.push(Segment {
-                        blob: blob.id,
-                        len: blob.size,
-                    });
+                    r.segments.push(Segment { blob: blob.id, len: blob.size });
                     r.mtime_ms = now_ms();
                     r.etag = append_etag(r.crc64, r.size);
                     r
@@ -240,9 +233,7 @@ impl Engine {
 
     /// The object's own record (a symlink is not followed).
     pub fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectRecord> {
-        self.meta
-            .get_object(bucket, key)?
-            .ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))
+        self.meta.get_object(bucket, key)?.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))
     }
 
     /// The object behind `rec`: its symlink target when it is a symlink, else itself.
@@ -258,12 +249,10 @@ impl Engine {
 
     /// Deletes the object; Ok(false) when there was none.
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<bool> {
+        let retention = self.retention_ms(bucket)?;
         let old = self.meta.modify_object(bucket, key, &mut |old| {
-            Ok(if old.is_some() {
-                Change::Delete
-            } else {
-                Change::Keep
-            })
+            Self::check_mutable(retention, old)?;
+            Ok(if old.is_some() { Change::Delete } else { Change::Keep })
         })?;
         if let Some(o) = &old {
             self.free_segments(&o.segments);
@@ -291,17 +280,13 @@ impl Engine {
             attrs,
             segments: Vec::new(),
             symlink_target: Some(target.to_string()),
+            restore: None,
         };
         self.commit_put(rec, forbid_overwrite)
     }
 
     /// Changes an existing object's attributes (ACL, tags) in place.
-    pub fn update_attrs(
-        &self,
-        bucket: &str,
-        key: &str,
-        f: &dyn Fn(&mut ObjectAttrs),
-    ) -> Result<()> {
+    pub fn update_attrs(&self, bucket: &str, key: &str, f: &dyn Fn(&mut ObjectAttrs)) -> Result<()> {
         let mut missing = false;
         self.meta.modify_object(bucket, key, &mut |old| match old {
             None => {
@@ -342,12 +327,7 @@ impl Engine {
 
     // ---- multipart ----
 
-    pub fn initiate_upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        attrs: ObjectAttrs,
-    ) -> Result<UploadRecord> {
+    pub fn initiate_upload(&self, bucket: &str, key: &str, attrs: ObjectAttrs) -> Result<UploadRecord> {
         names::check_object_name(key)?;
         let id = format!("{:016X}{:016X}", random_u64(), random_u64());
         let u = UploadRecord {
@@ -369,13 +349,7 @@ impl Engine {
         }
     }
 
-    pub fn upload_part(
-        &self,
-        bucket: &str,
-        upload_id: &str,
-        part_number: u32,
-        blob: BlobInfo,
-    ) -> Result<PartRecord> {
+    pub fn upload_part(&self, bucket: &str, upload_id: &str, part_number: u32, blob: BlobInfo) -> Result<PartRecord> {
         let p = PartRecord {
             part_number,
             blob: blob.id,
@@ -459,9 +433,11 @@ impl Engine {
                     .ctx("PartNumber", small.part_number.to_string()));
             }
         }
-        if forbid_overwrite && self.meta.get_object(&upload.bucket, &upload.key)?.is_some() {
+        let existing = self.meta.get_object(&upload.bucket, &upload.key)?;
+        if forbid_overwrite && existing.is_some() {
             return Err(Error::new(Code::FileAlreadyExists).ctx("Key", upload.key.clone()));
         }
+        Self::check_mutable(self.retention_ms(&upload.bucket)?, existing.as_ref())?;
         let mut md5s = Md5::new();
         let mut crc = 0u64;
         let mut size = 0u64;
@@ -469,16 +445,12 @@ impl Engine {
         for p in &chosen {
             let mut raw = [0u8; 16];
             for (i, b) in raw.iter_mut().enumerate() {
-                *b = u8::from_str_radix(p.etag.get(2 * i..2 * i + 2).unwrap_or("00"), 16)
-                    .unwrap_or(0);
+                *b = u8::from_str_radix(p.etag.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
             }
             md5s.update(raw);
             crc = crc64::combine(crc, p.crc64, p.size);
             size += p.size;
-            segments.push(Segment {
-                blob: p.blob,
-                len: p.size,
-            });
+            segments.push(Segment { blob: p.blob, len: p.size });
         }
         let rec = ObjectRecord {
             bucket: upload.bucket.clone(),
@@ -491,10 +463,9 @@ impl Engine {
             attrs: upload.attrs.clone(),
             segments,
             symlink_target: None,
+            restore: None,
         };
-        let (part_blobs, old) =
-            self.meta
-                .finish_upload(&upload.bucket, &upload.upload_id, Some(&rec))?;
+        let (part_blobs, old) = self.meta.finish_upload(&upload.bucket, &upload.upload_id, Some(&rec))?;
         for b in part_blobs {
             if !rec.segments.iter().any(|s| s.blob == b) {
                 self.blobs.remove(b);
@@ -514,9 +485,7 @@ impl Engine {
 }
 
 fn position_error(key: &str, next: u64) -> Error {
-    Error::new(Code::PositionNotEqualToLength)
-        .ctx("Key", key)
-        .header("x-oss-next-append-position", next.to_string())
+    Error::new(Code::PositionNotEqualToLength).ctx("Key", key).header("x-oss-next-append-position", next.to_string())
 }
 
 /// Appendable objects have no whole-body MD5 to hand (it would need a re-read); their ETag is derived

@@ -60,16 +60,9 @@ impl Engine {
         }
         let prefix_b = prefix.as_bytes();
         let delim = delimiter.as_bytes();
-        let end = if prefix_b.is_empty() {
-            None
-        } else {
-            successor(prefix_b)
-        };
-        let (mut cursor, mut inclusive) = if marker.as_bytes() >= prefix_b {
-            (marker.as_bytes().to_vec(), false)
-        } else {
-            (prefix_b.to_vec(), true)
-        };
+        let end = if prefix_b.is_empty() { None } else { successor(prefix_b) };
+        let (mut cursor, mut inclusive) =
+            if marker.as_bytes() >= prefix_b { (marker.as_bytes().to_vec(), false) } else { (prefix_b.to_vec(), true) };
         // A marker at or inside a common prefix resumes after that whole prefix.
         if !delim.is_empty() && marker.as_bytes().starts_with(prefix_b) {
             if let Some(cp) = common_prefix(marker.as_bytes(), prefix_b, delim) {
@@ -85,9 +78,7 @@ impl Engine {
         let mut count = 0usize;
         'scan: loop {
             let want = (max - count + 1).min(1000);
-            let batch = self
-                .meta
-                .scan_objects(bucket, &cursor, inclusive, end.as_deref(), want)?;
+            let batch = self.meta.scan_objects(bucket, &cursor, inclusive, end.as_deref(), want)?;
             let got = batch.len();
             for rec in batch {
                 if count == max {
@@ -141,8 +132,7 @@ mod tests {
             let mut w = e.new_blob().unwrap();
             w.write(k.as_bytes()).unwrap();
             let b = w.finish().unwrap();
-            e.put_object("bkt", k, b, ObjectAttrs::default(), false)
-                .unwrap();
+            e.put_object("bkt", k, b, ObjectAttrs::default(), false).unwrap();
         }
         (e, dir)
     }
@@ -167,10 +157,8 @@ mod tests {
         panic!("listing did not end");
     }
 
-    const KEYS: &[&str] = &[
-        "a", "a/1", "a/2", "a/b/1", "a//x", "b", "b/", "b/c", "c/d/e", "c/d/f", "d", "d/", "e/x",
-        "日本/1", "日本/2",
-    ];
+    const KEYS: &[&str] =
+        &["a", "a/1", "a/2", "a/b/1", "a//x", "b", "b/", "b/c", "c/d/e", "c/d/f", "d", "d/", "e/x", "日本/1", "日本/2"];
 
     #[test]
     fn successor_of_bytes() {
@@ -237,10 +225,7 @@ mod tests {
     fn truncation_is_exact() {
         let (e, dir) = engine_with(&["x1", "x2", "x3"]);
         let l = e.list_objects("bkt", "", "", "", 3).unwrap();
-        assert!(
-            !l.truncated,
-            "exactly max entries and no more is not truncated"
-        );
+        assert!(!l.truncated, "exactly max entries and no more is not truncated");
         let l = e.list_objects("bkt", "", "", "", 2).unwrap();
         assert!(l.truncated);
         assert_eq!(l.next_marker, "x2");

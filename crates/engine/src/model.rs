@@ -60,6 +60,17 @@ pub struct ObjectAttrs {
     pub acl: String,
     pub storage_class: String,
     pub tags: Vec<(String, String)>,
+    /// Server-side encryption at rest: Some("AES256").
+    pub sse: Option<String>,
+}
+
+/// The restore state of an Archive or ColdArchive object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restore {
+    /// When the restored copy becomes readable.
+    pub ready_ms: i64,
+    /// When the restored copy stops being readable.
+    pub expiry_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +86,31 @@ pub struct ObjectRecord {
     pub attrs: ObjectAttrs,
     pub segments: Vec<Segment>,
     pub symlink_target: Option<String>,
+    pub restore: Option<Restore>,
+}
+
+/// Encodes the record state that has no column of its own (`extra`).
+pub fn encode_extra(sse: Option<&str>, restore: Option<Restore>) -> String {
+    let mut p = Vec::new();
+    if let Some(s) = sse {
+        p.push(("sse".to_string(), s.to_string()));
+    }
+    if let Some(r) = restore {
+        p.push(("restore_ready".to_string(), r.ready_ms.to_string()));
+        p.push(("restore_expiry".to_string(), r.expiry_ms.to_string()));
+    }
+    encode_pairs(&p)
+}
+
+pub fn decode_extra(s: &str) -> (Option<String>, Option<Restore>) {
+    let p = decode_pairs(s);
+    let get = |k: &str| p.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let restore =
+        match (get("restore_ready").and_then(|v| v.parse().ok()), get("restore_expiry").and_then(|v| v.parse().ok())) {
+            (Some(ready_ms), Some(expiry_ms)) => Some(Restore { ready_ms, expiry_ms }),
+            _ => None,
+        };
+    (get("sse"), restore)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,29 +171,20 @@ pub fn decode_pairs(s: &str) -> Vec<(String, String)> {
 }
 
 pub fn encode_segments(segs: &[Segment]) -> String {
-    segs.iter()
-        .map(|s| format!("{:016x}:{}", s.blob, s.len))
-        .collect::<Vec<_>>()
-        .join(",")
+    segs.iter().map(|s| format!("{:016x}:{}", s.blob, s.len)).collect::<Vec<_>>().join(",")
 }
 
 pub fn decode_segments(s: &str) -> Vec<Segment> {
     s.split(',')
         .filter_map(|p| {
             let (b, l) = p.split_once(':')?;
-            Some(Segment {
-                blob: u64::from_str_radix(b, 16).ok()?,
-                len: l.parse().ok()?,
-            })
+            Some(Segment { blob: u64::from_str_radix(b, 16).ok()?, len: l.parse().ok()? })
         })
         .collect()
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 pub fn hex_upper(bytes: &[u8]) -> String {
@@ -188,26 +215,14 @@ mod tests {
 
     #[test]
     fn pairs_round_trip() {
-        let p = vec![
-            ("a b".to_string(), "x=y&z".to_string()),
-            ("日本".to_string(), "".to_string()),
-        ];
+        let p = vec![("a b".to_string(), "x=y&z".to_string()), ("日本".to_string(), "".to_string())];
         assert_eq!(decode_pairs(&encode_pairs(&p)), p);
         assert!(decode_pairs("").is_empty());
     }
 
     #[test]
     fn segments_round_trip() {
-        let s = vec![
-            Segment {
-                blob: u64::MAX,
-                len: 0,
-            },
-            Segment {
-                blob: 7,
-                len: 1 << 40,
-            },
-        ];
+        let s = vec![Segment { blob: u64::MAX, len: 0 }, Segment { blob: 7, len: 1 << 40 }];
         assert_eq!(decode_segments(&encode_segments(&s)), s);
         assert!(decode_segments("").is_empty());
     }

@@ -171,6 +171,14 @@ catalog! {
         "The specified object is not a symlink.",
         "GetSymlink was called on an object that is not a symlink.",
         "Call GetSymlink only on objects created by PutSymlink.";
+    OperationNotSupported: "OperationNotSupported", 400, "0026-90000023", Never,
+        "The operation is not supported for this resource.",
+        "RestoreObject on an object that is not in the Archive or ColdArchive class.",
+        "Restore only Archive and ColdArchive objects.";
+    InvalidWORMConfiguration: "InvalidWORMConfiguration", 400, "0015-90000007", Never,
+        "The WORM Configuration is invalid.",
+        "The retention days are outside 1..25550, the WORM id does not match, or the state does not allow the change.",
+        "Check the WORM id and state with GetBucketWorm, and the retention days.";
     // 403
     AccessDenied: "AccessDenied", 403, "0003-00000001", Never,
         "AccessDenied",
@@ -216,6 +224,10 @@ catalog! {
         "The operation is not valid for the object's state.",
         "The object is in the Archive or ColdArchive class and has not been restored.",
         "Call RestoreObject and wait until x-oss-restore says ongoing-request=\"false\".";
+    WORMConfigurationLocked: "WORMConfigurationLocked", 403, "0015-90000008", Never,
+        "The WORM Configuration is locked.",
+        "The bucket's retention policy is locked and can no longer be aborted.",
+        "A locked policy can only be extended.";
     // 404
     SymlinkTargetNotExist: "SymlinkTargetNotExist", 404, "0026-90000015", Never,
         "The symlink target object does not exist.",
@@ -245,6 +257,10 @@ catalog! {
         "The CORS configuration does not exist.",
         "The bucket has no CORS rules.",
         "Set rules with PutBucketCors.";
+    NoSuchWORMConfiguration: "NoSuchWORMConfiguration", 404, "0015-90000009", Never,
+        "The WORM Configuration does not exist.",
+        "The bucket has no retention policy (or an unlocked one expired after 24 hours).",
+        "Create one with InitiateBucketWorm.";
     // 405
     MethodNotAllowed: "MethodNotAllowed", 405, "0001-90000003", Never,
         "The specified method is not allowed against this resource.",

@@ -72,12 +72,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: Code) -> Self {
-        Error {
-            code,
-            message: None,
-            context: Vec::new(),
-            headers: Vec::new(),
-        }
+        Error { code, message: None, context: Vec::new(), headers: Vec::new() }
     }
 
     pub fn msg(mut self, m: impl Into<Cow<'static, str>>) -> Self {
@@ -111,15 +106,8 @@ impl Error {
     }
 
     /// An InvalidArgument naming the argument and its value.
-    pub fn invalid_argument(
-        name: &str,
-        value: &str,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        Error::new(Code::InvalidArgument)
-            .msg(message)
-            .ctx("ArgumentName", name)
-            .ctx("ArgumentValue", value)
+    pub fn invalid_argument(name: &str, value: &str, message: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(Code::InvalidArgument).msg(message).ctx("ArgumentName", name).ctx("ArgumentValue", value)
     }
 
     /// A storage failure: always a 500 InternalError, with the detail kept out of the response body.
@@ -160,11 +148,7 @@ mod tests {
             let (a, b) = d.ec.split_once('-').expect("EC has a dash");
             assert_eq!(a.len(), 4, "{}", d.ec);
             assert_eq!(b.len(), 8, "{}", d.ec);
-            assert!(
-                a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()),
-                "{}",
-                d.ec
-            );
+            assert!(a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()), "{}", d.ec);
         }
     }
 
@@ -193,25 +177,16 @@ mod tests {
         assert_eq!(Code::from_ec("0026-00000001"), Some(Code::NoSuchKey));
         assert_eq!(Code::from_code("NoSuchKey"), Some(Code::NoSuchKey));
         // A code with several rows resolves to its first row.
-        assert_eq!(
-            Code::from_code("InvalidObjectName"),
-            Some(Code::InvalidObjectNameEmpty)
-        );
+        assert_eq!(Code::from_code("InvalidObjectName"), Some(Code::InvalidObjectNameEmpty));
         assert_eq!(Code::from_code("NoSuchThing"), None);
-        assert_eq!(
-            Code::from_name("InvalidPartNumber"),
-            Some(Code::InvalidPartNumber)
-        );
+        assert_eq!(Code::from_name("InvalidPartNumber"), Some(Code::InvalidPartNumber));
     }
 
     #[test]
     fn seed_statuses_and_messages() {
         assert_eq!(Code::CallbackFailed.def().status, 203);
         assert_eq!(Code::MissingContentLength.def().status, 411);
-        assert_eq!(
-            Code::InvalidObjectNameTooLong.def().message,
-            "The Length of Object name must be less than 1024."
-        );
+        assert_eq!(Code::InvalidObjectNameTooLong.def().message, "The Length of Object name must be less than 1024.");
         assert_eq!(Code::EntityTooLargeCopySource.def().code, "EntityTooLarge");
         assert_eq!(Code::QpsLimitExceeded.def().status, 429);
     }
@@ -220,10 +195,7 @@ mod tests {
     fn display_is_one_readable_line() {
         let e = Error::new(Code::NoSuchKey).ctx("Key", "a");
         let s = e.to_string();
-        assert!(
-            s.contains("404") && s.contains("NoSuchKey") && s.contains("0026-00000001"),
-            "{s}"
-        );
+        assert!(s.contains("404") && s.contains("NoSuchKey") && s.contains("0026-00000001"), "{s}");
         assert!(!s.contains('\n'));
     }
 }

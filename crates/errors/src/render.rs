@@ -72,9 +72,7 @@ mod tests {
         ];
         let mut at = 0;
         for o in order {
-            let p = x[at..]
-                .find(o)
-                .unwrap_or_else(|| panic!("{o} missing or out of order in {x}"));
+            let p = x[at..].find(o).unwrap_or_else(|| panic!("{o} missing or out of order in {x}"));
             at += p;
         }
     }

@@ -34,6 +34,10 @@ pub struct Config {
     pub max_buckets: usize,
     /// The largest CopyObject source, in bytes.
     pub copy_limit: u64,
+    /// The length of a "day" for lifecycle, retention and restore periods (shortened in tests).
+    pub day_seconds: u64,
+    /// How long a restore of an archive object takes.
+    pub restore_seconds: u64,
 }
 
 impl Config {
@@ -49,6 +53,8 @@ impl Config {
             idle_timeout: Duration::from_secs(60),
             max_buckets: 100,
             copy_limit: 1 << 30,
+            day_seconds: 86_400,
+            restore_seconds: 60,
         }
     }
 }
@@ -72,11 +78,7 @@ impl State {
     /// A fresh request id: 24 uppercase hex digits.
     pub fn request_id(&self) -> String {
         let n = self.id_counter.fetch_add(1, Ordering::Relaxed);
-        format!(
-            "{:08X}{:016X}",
-            util::now_secs() as u32,
-            self.id_base.wrapping_add(n)
-        )
+        format!("{:08X}{:016X}", util::now_secs() as u32, self.id_base.wrapping_add(n))
     }
 }
 
@@ -91,27 +93,22 @@ pub struct Bound {
 
 fn random_token(len: usize) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..len)
-        .map(|_| A[(random_u64() % A.len() as u64) as usize] as char)
-        .collect()
+    (0..len).map(|_| A[(random_u64() % A.len() as u64) as usize] as char).collect()
 }
 
 /// Opens the store, settles the root key pair, and binds the listener.
 pub async fn bind(cfg: Config) -> Result<Bound> {
     let dir = cfg.data_dir.clone();
     let (fsync, region) = (cfg.fsync, cfg.region.clone());
-    let engine = tokio::task::spawn_blocking(move || Engine::open(&dir, fsync, &region))
-        .await
-        .map_err(Error::internal)??;
+    let mut engine =
+        tokio::task::spawn_blocking(move || Engine::open(&dir, fsync, &region)).await.map_err(Error::internal)??;
+    engine.day_ms = cfg.day_seconds.max(1) as i64 * 1000;
+    engine.restore_ms = cfg.restore_seconds as i64 * 1000;
     let (root, root_created) = settle_root(&engine, &cfg)?;
-    let listener = TcpListener::bind(cfg.listen)
-        .await
-        .map_err(|e| Error::internal(format!("bind {}: {e}", cfg.listen)))?;
+    let listener =
+        TcpListener::bind(cfg.listen).await.map_err(|e| Error::internal(format!("bind {}: {e}", cfg.listen)))?;
     let local = listener.local_addr().map_err(Error::internal)?;
-    let public_endpoint = cfg
-        .public_endpoint
-        .clone()
-        .unwrap_or_else(|| local.to_string());
+    let public_endpoint = cfg.public_endpoint.clone().unwrap_or_else(|| local.to_string());
     let public_host = public_endpoint
         .rsplit_once(':')
         .map(|(h, _)| h)
@@ -129,12 +126,7 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         id_base: random_u64(),
         id_counter: AtomicU64::new(0),
     });
-    Ok(Bound {
-        listener,
-        state,
-        root,
-        root_created,
-    })
+    Ok(Bound { listener, state, root, root_created })
 }
 
 fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
@@ -142,23 +134,15 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
     match (&cfg.access_key_id, &cfg.access_key_secret) {
         (Some(id), Some(secret)) => {
             if let Some(old) = existing.filter(|o| &o.access_key_id != id) {
-                engine.meta.put_user(&UserRecord {
-                    is_root: false,
-                    ..old
-                })?;
+                engine.meta.put_user(&UserRecord { is_root: false, ..old })?;
             }
-            let u = UserRecord {
-                access_key_id: id.clone(),
-                secret: secret.clone(),
-                enabled: true,
-                is_root: true,
-            };
+            let u = UserRecord { access_key_id: id.clone(), secret: secret.clone(), enabled: true, is_root: true };
             engine.meta.put_user(&u)?;
             Ok((u, false))
         }
-        (Some(_), None) | (None, Some(_)) => Err(Error::internal(
-            "--access-key-id and --access-key-secret must be given together",
-        )),
+        (Some(_), None) | (None, Some(_)) => {
+            Err(Error::internal("--access-key-id and --access-key-secret must be given together"))
+        }
         (None, None) => match existing {
             Some(u) => Ok((u, false)),
             None => {
@@ -177,9 +161,7 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
 
 /// Serves until `shutdown` resolves, then lets open requests finish (up to 10 s).
 pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) {
-    let Bound {
-        listener, state, ..
-    } = bound;
+    let Bound { listener, state, .. } = bound;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
@@ -222,10 +204,7 @@ pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) 
         }
     }
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), async { while tasks.join_next().await.is_some() {} }).await;
 }
 
 async fn handle(
@@ -237,12 +216,7 @@ async fn handle(
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let resp = oss::handle(&state, req, &id).await;
-    let code = resp
-        .headers()
-        .get("x-oss-ec")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_string();
+    let code = resp.headers().get("x-oss-ec").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
     tracing::info!(target: "ossd::request", "{id} {method} {path} {} {code}", resp.status().as_u16());
     resp
 }

@@ -33,12 +33,7 @@ pub fn iso8601(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        s / 3600,
-        s % 3600 / 60,
-        s % 60
-    )
+    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.000Z", s / 3600, s % 3600 / 60, s % 60)
 }
 
 /// RFC 1123 date, as in Last-Modified.
@@ -59,14 +54,7 @@ pub fn parse_basic_iso(s: &str) -> Option<i64> {
         return None;
     }
     let n = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
-    let (y, mo, d, h, mi, se) = (
-        n(0..4)?,
-        n(4..6)?,
-        n(6..8)?,
-        n(9..11)?,
-        n(11..13)?,
-        n(13..15)?,
-    );
+    let (y, mo, d, h, mi, se) = (n(0..4)?, n(4..6)?, n(6..8)?, n(9..11)?, n(11..13)?, n(13..15)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
@@ -74,10 +62,7 @@ pub fn parse_basic_iso(s: &str) -> Option<i64> {
 }
 
 pub fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 pub fn hex_lower(bytes: &[u8]) -> String {
@@ -102,13 +87,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn decode(s: &str, plus_is_space: bool) -> String {
     if plus_is_space && s.contains('+') {
         let t = s.replace('+', " ");
-        return percent_decode(t.as_bytes())
-            .decode_utf8_lossy()
-            .into_owned();
+        return percent_decode(t.as_bytes()).decode_utf8_lossy().into_owned();
     }
-    percent_decode(s.as_bytes())
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_decode(s.as_bytes()).decode_utf8_lossy().into_owned()
 }
 
 /// Splits a raw query string into decoded pairs, in order.
@@ -123,11 +104,7 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
 }
 
 /// Unreserved characters stay; everything else is %XX (uppercase): the V4 and URL encoding rule.
-pub const STRICT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+pub const STRICT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 /// As STRICT, but `/` stays.
 pub const PATH: &AsciiSet = &STRICT.remove(b'/');
 
@@ -154,27 +131,15 @@ mod tests {
     fn basic_iso_round_trip() {
         assert_eq!(parse_basic_iso("20151205T111709Z"), Some(1_449_314_229));
         assert_eq!(parse_basic_iso("20000229T000000Z"), Some(951_782_400));
-        for bad in [
-            "",
-            "2015-12-05T11:17:09Z",
-            "20151305T111709Z",
-            "20151205T251709Z",
-            "2015120xT111709Z",
-        ] {
+        for bad in ["", "2015-12-05T11:17:09Z", "20151305T111709Z", "20151205T251709Z", "2015120xT111709Z"] {
             assert_eq!(parse_basic_iso(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn http_dates() {
-        assert_eq!(
-            http_date(1_449_314_229_000),
-            "Sat, 05 Dec 2015 11:17:09 GMT"
-        );
-        assert_eq!(
-            parse_http_date("Sat, 05 Dec 2015 11:17:09 GMT"),
-            Some(1_449_314_229)
-        );
+        assert_eq!(http_date(1_449_314_229_000), "Sat, 05 Dec 2015 11:17:09 GMT");
+        assert_eq!(parse_http_date("Sat, 05 Dec 2015 11:17:09 GMT"), Some(1_449_314_229));
         assert_eq!(parse_http_date("yesterday"), None);
     }
 

@@ -19,10 +19,7 @@ pub struct Server {
 }
 
 pub fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let p = std::env::temp_dir().join(format!("ossd-it-{tag}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&p).expect("temp dir");
     p
@@ -33,14 +30,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ossd"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
-            .args([
-                "--access-key-id",
-                AK,
-                "--access-key-secret",
-                SK,
-                "--log",
-                "warn",
-            ])
+            .args(["--access-key-id", AK, "--access-key-secret", SK, "--log", "warn"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -53,22 +43,14 @@ impl Server {
         while Instant::now() < deadline {
             let Some(Ok(line)) = lines.next() else { break };
             if let Some(rest) = line.split("listening on 127.0.0.1:").nth(1) {
-                port = rest
-                    .split_whitespace()
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .expect("port");
+                port = rest.split_whitespace().next().and_then(|p| p.parse().ok()).expect("port");
                 break;
             }
         }
         assert!(port > 0, "ossd did not report its port");
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server {
-            child,
-            port,
-            data: data.to_path_buf(),
-        }
+        Server { child, port, data: data.to_path_buf() }
     }
 
     pub fn pid(&self) -> u32 {
@@ -83,10 +65,7 @@ impl Server {
 
     /// Stops the server by its process id with SIGTERM and waits for it; true if it exited with success.
     pub fn stop(mut self) -> bool {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid().to_string())
-            .status();
+        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -118,10 +97,7 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -140,13 +116,7 @@ pub fn http_date() -> String {
 }
 
 /// Writes a signed request's head; `resource` is the V1 canonical resource (`/bucket/key`).
-pub fn write_head(
-    s: &mut TcpStream,
-    method: &str,
-    path: &str,
-    resource: &str,
-    extra: &[(&str, String)],
-) {
+pub fn write_head(s: &mut TcpStream, method: &str, path: &str, resource: &str, extra: &[(&str, String)]) {
     let date = http_date();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nDate: {date}\r\nAuthorization: {}\r\nConnection: close\r\n",
@@ -168,12 +138,7 @@ pub fn read_response(s: &mut TcpStream) -> std::io::Result<Resp> {
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("bad status line {line:?}"),
-            )
-        })?;
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("bad status line {line:?}")))?;
     let mut headers = Vec::new();
     loop {
         line.clear();
@@ -193,35 +158,15 @@ pub fn read_response(s: &mut TcpStream) -> std::io::Result<Resp> {
         .unwrap_or(0);
     let mut body = vec![0u8; len];
     r.read_exact(&mut body)?;
-    Ok(Resp {
-        status,
-        headers,
-        body,
-    })
+    Ok(Resp { status, headers, body })
 }
 
 /// One signed request with a whole body.
-pub fn request(
-    port: u16,
-    method: &str,
-    bucket: &str,
-    key: &str,
-    body: &[u8],
-) -> std::io::Result<Resp> {
+pub fn request(port: u16, method: &str, bucket: &str, key: &str, body: &[u8]) -> std::io::Result<Resp> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let path = if key.is_empty() {
-        format!("/{bucket}/")
-    } else {
-        format!("/{bucket}/{key}")
-    };
-    write_head(
-        &mut s,
-        method,
-        &path,
-        &path,
-        &[("Content-Length", body.len().to_string())],
-    );
+    let path = if key.is_empty() { format!("/{bucket}/") } else { format!("/{bucket}/{key}") };
+    write_head(&mut s, method, &path, &path, &[("Content-Length", body.len().to_string())]);
     s.write_all(body)?;
     read_response(&mut s)
 }

@@ -110,10 +110,7 @@ impl BlobWriter {
     }
 
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        let f = self
-            .file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("blob already finished"))?;
+        let f = self.file.as_mut().ok_or_else(|| io::Error::other("blob already finished"))?;
         f.write_all(data)?;
         self.md5.update(data);
         self.crc.write(data);
@@ -123,21 +120,13 @@ impl BlobWriter {
 
     /// Flushes (and fsyncs, when on) the blob and returns its checksums.
     pub fn finish(mut self) -> io::Result<BlobInfo> {
-        let f = self
-            .file
-            .take()
-            .ok_or_else(|| io::Error::other("blob already finished"))?;
+        let f = self.file.take().ok_or_else(|| io::Error::other("blob already finished"))?;
         if self.fsync {
             f.sync_data()?;
             File::open(&self.dir)?.sync_all()?;
         }
         let md5: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
-        let info = BlobInfo {
-            id: self.id,
-            size: self.size,
-            md5,
-            crc64: self.crc.sum64(),
-        };
+        let info = BlobInfo { id: self.id, size: self.size, md5, crc64: self.crc.sum64() };
         self.path = PathBuf::new();
         Ok(info)
     }
@@ -164,26 +153,14 @@ pub struct SegmentReader<'a> {
 
 impl<'a> SegmentReader<'a> {
     /// Reads bytes `[start, start+len)` of the object made of `segs`.
-    pub fn new(
-        store: &'a FileBlobStore,
-        segs: &[crate::model::Segment],
-        start: u64,
-        len: u64,
-    ) -> Self {
+    pub fn new(store: &'a FileBlobStore, segs: &[crate::model::Segment], start: u64, len: u64) -> Self {
         let mut idx = 0;
         let mut off = start;
         while idx < segs.len() && off >= segs[idx].len {
             off -= segs[idx].len;
             idx += 1;
         }
-        SegmentReader {
-            store,
-            segs: segs.to_vec(),
-            idx,
-            off,
-            remaining: len,
-            cur: None,
-        }
+        SegmentReader { store, segs: segs.to_vec(), idx, off, remaining: len, cur: None }
     }
 }
 
@@ -194,10 +171,7 @@ impl Read for SegmentReader<'_> {
                 return Ok(0);
             }
             let Some(seg) = self.segs.get(self.idx).copied() else {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "object shorter than its record",
-                ));
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object shorter than its record"));
             };
             if self.off >= seg.len {
                 self.idx += 1;
@@ -210,19 +184,11 @@ impl Read for SegmentReader<'_> {
                 f.seek(SeekFrom::Start(self.off))?;
                 self.cur = Some(f);
             }
-            let want = buf
-                .len()
-                .min((seg.len - self.off).min(self.remaining) as usize);
-            let f = self
-                .cur
-                .as_mut()
-                .ok_or_else(|| io::Error::other("no open blob"))?;
+            let want = buf.len().min((seg.len - self.off).min(self.remaining) as usize);
+            let f = self.cur.as_mut().ok_or_else(|| io::Error::other("no open blob"))?;
             let n = f.read(&mut buf[..want])?;
             if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "blob shorter than its record",
-                ));
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its record"));
             }
             self.off += n as u64;
             self.remaining -= n as u64;
@@ -253,10 +219,7 @@ mod tests {
             w.write(part).unwrap();
             let info = w.finish().unwrap();
             assert_eq!(info.crc64, crate::crc64::checksum(part));
-            segs.push(Segment {
-                blob: info.id,
-                len: info.size,
-            });
+            segs.push(Segment { blob: info.id, len: info.size });
             all.extend_from_slice(part);
         }
         for start in 0..all.len() {

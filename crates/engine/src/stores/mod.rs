@@ -29,17 +29,18 @@ pub trait MetaStore: Send + Sync {
     fn create_bucket(&self, b: &BucketRecord) -> Result<(bool, BucketRecord)>;
     fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>>;
     /// Buckets of `owner` with names after `marker` and starting with `prefix`, in name order.
-    fn list_buckets(
-        &self,
-        owner: &str,
-        prefix: &str,
-        marker: &str,
-        limit: usize,
-    ) -> Result<Vec<BucketRecord>>;
+    fn list_buckets(&self, owner: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<BucketRecord>>;
     fn count_buckets(&self, owner: &str) -> Result<usize>;
     /// Deletes an empty bucket: Err(BucketNotEmpty) if it holds objects or uploads, Ok(false) if missing.
     fn delete_bucket(&self, name: &str) -> Result<bool>;
     fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()>;
+
+    /// A bucket's configuration document of one kind (cors, lifecycle, website, logging, worm, …).
+    fn put_bucket_config(&self, bucket: &str, kind: &str, body: &str) -> Result<()>;
+    fn get_bucket_config(&self, bucket: &str, kind: &str) -> Result<Option<String>>;
+    fn delete_bucket_config(&self, bucket: &str, kind: &str) -> Result<bool>;
+    /// Every bucket's configuration of one kind, for background workers.
+    fn bucket_configs(&self, kind: &str) -> Result<Vec<(String, String)>>;
 
     fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>>;
     /// Reads the object, lets `f` decide, and applies the decision in one transaction.

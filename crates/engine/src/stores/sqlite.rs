@@ -16,18 +16,20 @@ CREATE INDEX IF NOT EXISTS buckets_by_owner ON buckets(owner, name);
 CREATE TABLE IF NOT EXISTS objects(bucket TEXT NOT NULL, key BLOB NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
   crc64 INTEGER NOT NULL, mtime INTEGER NOT NULL, otype TEXT NOT NULL, content_type TEXT NOT NULL, headers TEXT NOT NULL,
   meta TEXT NOT NULL, acl TEXT NOT NULL, storage_class TEXT NOT NULL, tags TEXT NOT NULL, segments TEXT NOT NULL,
-  symlink TEXT, PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+  symlink TEXT, extra TEXT NOT NULL DEFAULT '', PRIMARY KEY(bucket, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads(upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated INTEGER NOT NULL,
-  content_type TEXT NOT NULL, headers TEXT NOT NULL, meta TEXT NOT NULL, acl TEXT NOT NULL, storage_class TEXT NOT NULL, tags TEXT NOT NULL);
+  content_type TEXT NOT NULL, headers TEXT NOT NULL, meta TEXT NOT NULL, acl TEXT NOT NULL, storage_class TEXT NOT NULL, tags TEXT NOT NULL,
+  extra TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, upload_id);
 CREATE TABLE IF NOT EXISTS parts(upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob INTEGER NOT NULL, size INTEGER NOT NULL,
   etag TEXT NOT NULL, crc64 INTEGER NOT NULL, mtime INTEGER NOT NULL, PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bucket_configs(bucket TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(bucket, kind)) WITHOUT ROWID;
 ";
 
 const OBJ_COLS: &str =
-    "bucket, key, size, etag, crc64, mtime, otype, content_type, headers, meta, acl, storage_class, tags, segments, symlink";
+    "bucket, key, size, etag, crc64, mtime, otype, content_type, headers, meta, acl, storage_class, tags, segments, symlink, extra";
 const UPLOAD_COLS: &str =
-    "upload_id, bucket, key, initiated, content_type, headers, meta, acl, storage_class, tags";
+    "upload_id, bucket, key, initiated, content_type, headers, meta, acl, storage_class, tags, extra";
 const READERS: usize = 4;
 
 pub struct SqliteMeta {
@@ -41,13 +43,10 @@ fn db(e: rusqlite::Error) -> Error {
 
 fn open_conn(path: &Path, fsync: bool) -> Result<Connection> {
     let c = Connection::open(path).map_err(db)?;
-    c.busy_timeout(std::time::Duration::from_secs(30))
-        .map_err(db)?;
+    c.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
     let sync = if fsync { "FULL" } else { "OFF" };
-    c.execute_batch(&format!(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"
-    ))
-    .map_err(db)?;
+    c.execute_batch(&format!("PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"))
+        .map_err(db)?;
     Ok(c)
 }
 
@@ -56,6 +55,7 @@ fn key_text(b: Vec<u8>) -> String {
 }
 
 fn row_object(r: &Row) -> rusqlite::Result<ObjectRecord> {
+    let (sse, restore) = decode_extra(&r.get::<_, String>(15)?);
     Ok(ObjectRecord {
         bucket: r.get(0)?,
         key: key_text(r.get(1)?),
@@ -71,13 +71,16 @@ fn row_object(r: &Row) -> rusqlite::Result<ObjectRecord> {
             acl: r.get(10)?,
             storage_class: r.get(11)?,
             tags: decode_pairs(&r.get::<_, String>(12)?),
+            sse,
         },
         segments: decode_segments(&r.get::<_, String>(13)?),
         symlink_target: r.get(14)?,
+        restore,
     })
 }
 
 fn row_upload(r: &Row) -> rusqlite::Result<UploadRecord> {
+    let (sse, _) = decode_extra(&r.get::<_, String>(10)?);
     Ok(UploadRecord {
         upload_id: r.get(0)?,
         bucket: r.get(1)?,
@@ -90,6 +93,7 @@ fn row_upload(r: &Row) -> rusqlite::Result<UploadRecord> {
             acl: r.get(7)?,
             storage_class: r.get(8)?,
             tags: decode_pairs(&r.get::<_, String>(9)?),
+            sse,
         },
     })
 }
@@ -106,17 +110,12 @@ fn row_bucket(r: &Row) -> rusqlite::Result<BucketRecord> {
 }
 
 fn row_user(r: &Row) -> rusqlite::Result<UserRecord> {
-    Ok(UserRecord {
-        access_key_id: r.get(0)?,
-        secret: r.get(1)?,
-        enabled: r.get(2)?,
-        is_root: r.get(3)?,
-    })
+    Ok(UserRecord { access_key_id: r.get(0)?, secret: r.get(1)?, enabled: r.get(2)?, is_root: r.get(3)? })
 }
 
 fn insert_object(c: &Connection, o: &ObjectRecord) -> rusqlite::Result<()> {
     c.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO objects({OBJ_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
+        "INSERT OR REPLACE INTO objects({OBJ_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
     ))?
     .execute(params![
         o.bucket,
@@ -134,20 +133,15 @@ fn insert_object(c: &Connection, o: &ObjectRecord) -> rusqlite::Result<()> {
         encode_pairs(&o.attrs.tags),
         encode_segments(&o.segments),
         o.symlink_target,
+        encode_extra(o.attrs.sse.as_deref(), o.restore),
     ])?;
     Ok(())
 }
 
-fn select_object(
-    c: &Connection,
-    bucket: &str,
-    key: &str,
-) -> rusqlite::Result<Option<ObjectRecord>> {
-    c.prepare_cached(&format!(
-        "SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key=?2"
-    ))?
-    .query_row(params![bucket, key.as_bytes()], row_object)
-    .optional()
+fn select_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<ObjectRecord>> {
+    c.prepare_cached(&format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key=?2"))?
+        .query_row(params![bucket, key.as_bytes()], row_object)
+        .optional()
 }
 
 impl SqliteMeta {
@@ -159,16 +153,11 @@ impl SqliteMeta {
         for _ in 0..READERS {
             readers.push(Mutex::new(open_conn(&path, fsync)?));
         }
-        Ok(SqliteMeta {
-            writer: Mutex::new(writer),
-            readers,
-        })
+        Ok(SqliteMeta { writer: Mutex::new(writer), readers })
     }
 
     fn w(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.writer
-            .lock()
-            .map_err(|_| Error::internal("metadata writer lock poisoned"))
+        self.writer.lock().map_err(|_| Error::internal("metadata writer lock poisoned"))
     }
 
     fn r(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -178,9 +167,7 @@ impl SqliteMeta {
             }
         }
         let i = (random_u64() as usize) % self.readers.len();
-        self.readers[i]
-            .lock()
-            .map_err(|_| Error::internal("metadata reader lock poisoned"))
+        self.readers[i].lock().map_err(|_| Error::internal("metadata reader lock poisoned"))
     }
 }
 
@@ -204,27 +191,20 @@ impl MetaStore for SqliteMeta {
 
     fn root_user(&self) -> Result<Option<UserRecord>> {
         self.r()?
-            .prepare_cached(
-                "SELECT ak, secret, enabled, is_root FROM users WHERE is_root=1 LIMIT 1",
-            )
+            .prepare_cached("SELECT ak, secret, enabled, is_root FROM users WHERE is_root=1 LIMIT 1")
             .and_then(|mut s| s.query_row([], row_user).optional())
             .map_err(db)
     }
 
     fn list_users(&self) -> Result<Vec<UserRecord>> {
         let c = self.r()?;
-        let mut s = c
-            .prepare_cached("SELECT ak, secret, enabled, is_root FROM users ORDER BY ak")
-            .map_err(db)?;
+        let mut s = c.prepare_cached("SELECT ak, secret, enabled, is_root FROM users ORDER BY ak").map_err(db)?;
         let rows = s.query_map([], row_user).map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
     fn delete_user(&self, ak: &str) -> Result<bool> {
-        let n = self
-            .w()?
-            .execute("DELETE FROM users WHERE ak=?1", [ak])
-            .map_err(db)?;
+        let n = self.w()?.execute("DELETE FROM users WHERE ak=?1", [ak]).map_err(db)?;
         Ok(n > 0)
     }
 
@@ -258,13 +238,7 @@ impl MetaStore for SqliteMeta {
             .map_err(db)
     }
 
-    fn list_buckets(
-        &self,
-        owner: &str,
-        prefix: &str,
-        marker: &str,
-        limit: usize,
-    ) -> Result<Vec<BucketRecord>> {
+    fn list_buckets(&self, owner: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<BucketRecord>> {
         let c = self.r()?;
         let mut s = c
             .prepare_cached(
@@ -272,19 +246,13 @@ impl MetaStore for SqliteMeta {
                  WHERE owner=?1 AND name>?2 AND substr(name, 1, length(?3))=?3 ORDER BY name LIMIT ?4",
             )
             .map_err(db)?;
-        let rows = s
-            .query_map(params![owner, marker, prefix, limit as i64], row_bucket)
-            .map_err(db)?;
+        let rows = s.query_map(params![owner, marker, prefix, limit as i64], row_bucket).map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
     fn count_buckets(&self, owner: &str) -> Result<usize> {
         self.r()?
-            .query_row(
-                "SELECT count(*) FROM buckets WHERE owner=?1",
-                [owner],
-                |r| r.get::<_, i64>(0),
-            )
+            .query_row("SELECT count(*) FROM buckets WHERE owner=?1", [owner], |r| r.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(db)
     }
@@ -292,35 +260,49 @@ impl MetaStore for SqliteMeta {
     fn delete_bucket(&self, name: &str) -> Result<bool> {
         let mut c = self.w()?;
         let tx = c.transaction().map_err(db)?;
-        let has_obj: bool = tx
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM objects WHERE bucket=?1)",
-                [name],
-                |r| r.get(0),
-            )
-            .map_err(db)?;
-        let has_up: bool = tx
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)",
-                [name],
-                |r| r.get(0),
-            )
-            .map_err(db)?;
+        let has_obj: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket=?1)", [name], |r| r.get(0)).map_err(db)?;
+        let has_up: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)", [name], |r| r.get(0)).map_err(db)?;
         if has_obj || has_up {
             return Err(Error::new(Code::BucketNotEmpty).ctx("BucketName", name));
         }
-        let n = tx
-            .execute("DELETE FROM buckets WHERE name=?1", [name])
-            .map_err(db)?;
+        let n = tx.execute("DELETE FROM buckets WHERE name=?1", [name]).map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(n > 0)
     }
 
     fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()> {
+        self.w()?.execute("UPDATE buckets SET acl=?2 WHERE name=?1", [name, acl]).map_err(db)?;
+        Ok(())
+    }
+
+    fn put_bucket_config(&self, bucket: &str, kind: &str, body: &str) -> Result<()> {
         self.w()?
-            .execute("UPDATE buckets SET acl=?2 WHERE name=?1", [name, acl])
+            .execute("INSERT OR REPLACE INTO bucket_configs(bucket, kind, body) VALUES(?1,?2,?3)", [bucket, kind, body])
             .map_err(db)?;
         Ok(())
+    }
+
+    fn get_bucket_config(&self, bucket: &str, kind: &str) -> Result<Option<String>> {
+        self.r()?
+            .prepare_cached("SELECT body FROM bucket_configs WHERE bucket=?1 AND kind=?2")
+            .and_then(|mut s| s.query_row([bucket, kind], |r| r.get(0)).optional())
+            .map_err(db)
+    }
+
+    fn delete_bucket_config(&self, bucket: &str, kind: &str) -> Result<bool> {
+        let n =
+            self.w()?.execute("DELETE FROM bucket_configs WHERE bucket=?1 AND kind=?2", [bucket, kind]).map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn bucket_configs(&self, kind: &str) -> Result<Vec<(String, String)>> {
+        let c = self.r()?;
+        let mut s =
+            c.prepare_cached("SELECT bucket, body FROM bucket_configs WHERE kind=?1 ORDER BY bucket").map_err(db)?;
+        let rows = s.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
     fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
@@ -361,18 +343,15 @@ impl MetaStore for SqliteMeta {
         let c = self.r()?;
         let op = if inclusive { ">=" } else { ">" };
         let sql = match end {
-            Some(_) => format!(
-                "SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key{op}?2 AND key<?3 ORDER BY key LIMIT ?4"
-            ),
+            Some(_) => {
+                format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key{op}?2 AND key<?3 ORDER BY key LIMIT ?4")
+            }
             None => format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key{op}?2 ORDER BY key LIMIT ?4"),
         };
         let mut s = c.prepare_cached(&sql).map_err(db)?;
         let end = end.unwrap_or(&[]);
         let rows = if end.is_empty() {
-            s.query_map(
-                params![bucket, from, rusqlite::types::Null, limit as i64],
-                row_object,
-            )
+            s.query_map(params![bucket, from, rusqlite::types::Null, limit as i64], row_object)
         } else {
             s.query_map(params![bucket, from, end, limit as i64], row_object)
         }
@@ -383,9 +362,7 @@ impl MetaStore for SqliteMeta {
     fn create_upload(&self, u: &UploadRecord) -> Result<()> {
         self.w()?
             .execute(
-                &format!(
-                    "INSERT INTO uploads({UPLOAD_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
-                ),
+                &format!("INSERT INTO uploads({UPLOAD_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
                 params![
                     u.upload_id,
                     u.bucket,
@@ -397,6 +374,7 @@ impl MetaStore for SqliteMeta {
                     u.attrs.acl,
                     u.attrs.storage_class,
                     encode_pairs(&u.attrs.tags),
+                    encode_extra(u.attrs.sse.as_deref(), None),
                 ],
             )
             .map_err(db)?;
@@ -405,9 +383,7 @@ impl MetaStore for SqliteMeta {
 
     fn get_upload(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>> {
         self.r()?
-            .prepare_cached(&format!(
-                "SELECT {UPLOAD_COLS} FROM uploads WHERE upload_id=?1 AND bucket=?2"
-            ))
+            .prepare_cached(&format!("SELECT {UPLOAD_COLS} FROM uploads WHERE upload_id=?1 AND bucket=?2"))
             .and_then(|mut s| s.query_row([upload_id, bucket], row_upload).optional())
             .map_err(db)
     }
@@ -483,13 +459,7 @@ impl MetaStore for SqliteMeta {
             .map_err(db)?;
         let rows = s
             .query_map(
-                params![
-                    bucket,
-                    key_marker.as_bytes(),
-                    upload_id_marker,
-                    prefix.as_bytes(),
-                    limit as i64
-                ],
+                params![bucket, key_marker.as_bytes(), upload_id_marker, prefix.as_bytes(), limit as i64],
                 row_upload,
             )
             .map_err(db)?;
@@ -504,28 +474,16 @@ impl MetaStore for SqliteMeta {
     ) -> Result<(Vec<u64>, Option<ObjectRecord>)> {
         let mut c = self.w()?;
         let tx = c.transaction().map_err(db)?;
-        let n = tx
-            .execute(
-                "DELETE FROM uploads WHERE upload_id=?1 AND bucket=?2",
-                [upload_id, bucket],
-            )
-            .map_err(db)?;
+        let n = tx.execute("DELETE FROM uploads WHERE upload_id=?1 AND bucket=?2", [upload_id, bucket]).map_err(db)?;
         if n == 0 {
             return Err(Error::new(Code::NoSuchUpload).ctx("UploadId", upload_id));
         }
         let blobs = {
-            let mut s = tx
-                .prepare_cached("SELECT blob FROM parts WHERE upload_id=?1")
-                .map_err(db)?;
-            let rows = s
-                .query_map([upload_id], |r| r.get::<_, i64>(0))
-                .map_err(db)?;
-            rows.map(|b| b.map(|b| b as u64))
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db)?
+            let mut s = tx.prepare_cached("SELECT blob FROM parts WHERE upload_id=?1").map_err(db)?;
+            let rows = s.query_map([upload_id], |r| r.get::<_, i64>(0)).map_err(db)?;
+            rows.map(|b| b.map(|b| b as u64)).collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
         };
-        tx.execute("DELETE FROM parts WHERE upload_id=?1", [upload_id])
-            .map_err(db)?;
+        tx.execute("DELETE FROM parts WHERE upload_id=?1", [upload_id]).map_err(db)?;
         let mut old = None;
         if let Some(o) = obj {
             old = select_object(&tx, &o.bucket, &o.key).map_err(db)?;

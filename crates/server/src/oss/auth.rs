@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub const MAX_SKEW_SECS: i64 = 15 * 60;
 
 /// The sub-resources that V1 signs, as the OSS SDKs list them.
-const V1_SUBRESOURCES: &[&str] = &[
+pub const V1_SUBRESOURCES: &[&str] = &[
     "acl",
     "append",
     "asyncFetch",
@@ -115,8 +115,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
             let v4 = parse_v4_header(rest)?;
             let user = user(state, &v4.access_key_id).await?;
             let date = r.h("x-oss-date").ok_or_else(|| {
-                Error::new(Code::AccessDenied)
-                    .msg("OSS V4 authentication requires the x-oss-date header.")
+                Error::new(Code::AccessDenied).msg("OSS V4 authentication requires the x-oss-date header.")
             })?;
             check_skew(util::parse_basic_iso(date), date)?;
             verify_v4(state, r, &user, &v4, date, None)?;
@@ -124,9 +123,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
         }
         if let Some(rest) = auth.strip_prefix("OSS ") {
             let (ak, sig) = rest.trim().rsplit_once(':').ok_or_else(|| {
-                Error::new(Code::AccessDenied)
-                    .msg("Authorization header is invalid.")
-                    .ctx("Authorization", auth)
+                Error::new(Code::AccessDenied).msg("Authorization header is invalid.").ctx("Authorization", auth)
             })?;
             let user = user(state, ak).await?;
             let date = r.h("x-oss-date").or(r.h("date")).unwrap_or("");
@@ -163,11 +160,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
 }
 
 async fn user(state: &Arc<State>, ak: &str) -> Result<UserRecord> {
-    if ak.is_empty()
-        || !ak
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'='))
-    {
+    if ak.is_empty() || !ak.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'=')) {
         return Err(Error::new(Code::InvalidAccessKeyIdChars).ctx("OSSAccessKeyId", ak));
     }
     let engine = state.engine.clone();
@@ -182,29 +175,20 @@ async fn user(state: &Arc<State>, ak: &str) -> Result<UserRecord> {
 
 fn check_skew(parsed: Option<i64>, raw: &str) -> Result<()> {
     let Some(t) = parsed else {
-        return Err(Error::new(Code::AccessDenied)
-            .msg("OSS authentication requires a valid Date.")
-            .ctx("Date", raw));
+        return Err(Error::new(Code::AccessDenied).msg("OSS authentication requires a valid Date.").ctx("Date", raw));
     };
     let now = util::now_secs();
     if (t - now).abs() > MAX_SKEW_SECS {
         return Err(Error::new(Code::RequestTimeTooSkewed)
             .ctx("RequestTime", raw)
             .ctx("ServerTime", util::iso8601(now * 1000))
-            .ctx(
-                "MaxAllowedSkewMilliseconds",
-                (MAX_SKEW_SECS * 1000).to_string(),
-            ));
+            .ctx("MaxAllowedSkewMilliseconds", (MAX_SKEW_SECS * 1000).to_string()));
     }
     Ok(())
 }
 
 fn mismatch(string_to_sign: &str, provided: &str, ak: &str) -> Error {
-    let bytes = string_to_sign
-        .bytes()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let bytes = string_to_sign.bytes().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ");
     Error::new(Code::SignatureDoesNotMatch)
         .ctx("StringToSign", string_to_sign)
         .ctx("StringToSignBytes", bytes)
@@ -218,10 +202,8 @@ pub fn v1_resource(bucket: Option<&str>, key: Option<&str>, query: &[(String, St
         (None, _) => "/".to_string(),
         (Some(b), k) => format!("/{b}/{}", k.unwrap_or("")),
     };
-    let mut subs: Vec<&(String, String)> = query
-        .iter()
-        .filter(|(k, _)| V1_SUBRESOURCES.contains(&k.as_str()))
-        .collect();
+    let mut subs: Vec<&(String, String)> =
+        query.iter().filter(|(k, _)| V1_SUBRESOURCES.contains(&k.as_str())).collect();
     subs.sort_by(|a, b| a.0.cmp(&b.0));
     for (i, (k, v)) in subs.iter().enumerate() {
         s.push(if i == 0 { '?' } else { '&' });
@@ -241,12 +223,7 @@ pub fn v1_string_to_sign(r: &Req, date: &str) -> String {
         .iter()
         .filter_map(|(k, v)| {
             let k = k.as_str();
-            k.starts_with("x-oss-").then(|| {
-                (
-                    k.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
-                )
-            })
+            k.starts_with("x-oss-").then(|| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).trim().to_string()))
         })
         .collect();
     oss.sort();
@@ -263,17 +240,12 @@ pub fn v1_string_to_sign(r: &Req, date: &str) -> String {
         s.push_str(&v);
         s.push('\n');
     }
-    s.push_str(&v1_resource(
-        r.bucket.as_deref(),
-        r.key.as_deref(),
-        &r.query,
-    ));
+    s.push_str(&v1_resource(r.bucket.as_deref(), r.key.as_deref(), &r.query));
     s
 }
 
 pub fn v1_sign(secret: &str, string_to_sign: &str) -> String {
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes a key of any length");
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -308,12 +280,7 @@ fn parse_credential(c: &str) -> Result<(String, String, String, String)> {
     if parts.len() != 5 || parts[4] != "aliyun_v4_request" {
         return Err(bad_v4("malformed Credential"));
     }
-    Ok((
-        parts[0].into(),
-        parts[1].into(),
-        parts[2].into(),
-        parts[3].into(),
-    ))
+    Ok((parts[0].into(), parts[1].into(), parts[2].into(), parts[3].into()))
 }
 
 /// Parses `Credential=…, AdditionalHeaders=…, Signature=…`, with or without spaces after commas.
@@ -329,20 +296,14 @@ pub fn parse_v4_header(rest: &str) -> Result<V4Auth> {
             sig = Some(v);
         }
     }
-    let (access_key_id, date, region, product) =
-        parse_credential(cred.ok_or_else(|| bad_v4("no Credential"))?)?;
+    let (access_key_id, date, region, product) = parse_credential(cred.ok_or_else(|| bad_v4("no Credential"))?)?;
     Ok(V4Auth {
         access_key_id,
         date,
         region,
         product,
         additional: add
-            .map(|a| {
-                a.split(';')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.trim().to_ascii_lowercase())
-                    .collect()
-            })
+            .map(|a| a.split(';').filter(|s| !s.is_empty()).map(|s| s.trim().to_ascii_lowercase()).collect())
             .unwrap_or_default(),
         signature: sig.ok_or_else(|| bad_v4("no Signature"))?.to_string(),
     })
@@ -361,31 +322,15 @@ pub fn v4_canonical_request(r: &Req, additional: &[String], presigned: bool) -> 
         .map(|(k, v)| (util::encode(k), util::encode(v)))
         .collect();
     q.sort();
-    let query = q
-        .iter()
-        .map(|(k, v)| {
-            if v.is_empty() {
-                k.clone()
-            } else {
-                format!("{k}={v}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&");
+    let query =
+        q.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&");
     let mut hs: Vec<(String, String)> = r
         .headers
         .iter()
         .filter_map(|(k, v)| {
             let k = k.as_str();
-            let signed = k.starts_with("x-oss-")
-                || V4_DEFAULT_SIGNED.contains(&k)
-                || additional.iter().any(|a| a == k);
-            signed.then(|| {
-                (
-                    k.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
-                )
-            })
+            let signed = k.starts_with("x-oss-") || V4_DEFAULT_SIGNED.contains(&k) || additional.iter().any(|a| a == k);
+            signed.then(|| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).trim().to_string()))
         })
         .collect();
     hs.sort();
@@ -399,16 +344,11 @@ pub fn v4_canonical_request(r: &Req, additional: &[String], presigned: bool) -> 
     let mut add: Vec<&str> = additional.iter().map(String::as_str).collect();
     add.sort();
     let payload = r.h("x-oss-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
-    format!(
-        "{}\n{uri}\n{query}\n{headers}\n{}\n{payload}",
-        r.method.as_str(),
-        add.join(";")
-    )
+    format!("{}\n{uri}\n{query}\n{headers}\n{}\n{payload}", r.method.as_str(), add.join(";"))
 }
 
 fn hmac256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -421,20 +361,10 @@ pub fn v4_signing_key(secret: &str, date: &str, region: &str, product: &str) -> 
 }
 
 pub fn v4_string_to_sign(datetime: &str, scope: &str, canonical: &str) -> String {
-    format!(
-        "OSS4-HMAC-SHA256\n{datetime}\n{scope}\n{}",
-        hex_lower(&Sha256::digest(canonical.as_bytes()))
-    )
+    format!("OSS4-HMAC-SHA256\n{datetime}\n{scope}\n{}", hex_lower(&Sha256::digest(canonical.as_bytes())))
 }
 
-fn verify_v4(
-    state: &State,
-    r: &Req,
-    u: &UserRecord,
-    a: &V4Auth,
-    datetime: &str,
-    presigned: Option<()>,
-) -> Result<()> {
+fn verify_v4(state: &State, r: &Req, u: &UserRecord, a: &V4Auth, datetime: &str, presigned: Option<()>) -> Result<()> {
     if a.region != state.region {
         return Err(Error::new(Code::InvalidArgument)
             .msg("Invalid signing region in Authorization header.")
@@ -461,10 +391,7 @@ async fn presigned_v4(state: &Arc<State>, r: &Req) -> Result<UserRecord> {
             "Unsupported signature version.",
         ));
     }
-    let need = |k: &'static str| {
-        r.q(k)
-            .ok_or_else(|| Error::new(Code::MissingArgument).ctx("ArgumentName", k))
-    };
+    let need = |k: &'static str| r.q(k).ok_or_else(|| Error::new(Code::MissingArgument).ctx("ArgumentName", k));
     let (ak, date, region, product) = parse_credential(need("x-oss-credential")?)?;
     let datetime = need("x-oss-date")?;
     let expires = need("x-oss-expires")?;
@@ -472,9 +399,8 @@ async fn presigned_v4(state: &Arc<State>, r: &Req) -> Result<UserRecord> {
     let user = user(state, &ak).await?;
     let t = util::parse_basic_iso(datetime)
         .ok_or_else(|| Error::invalid_argument("x-oss-date", datetime, "Invalid x-oss-date."))?;
-    let e: i64 = expires
-        .parse()
-        .map_err(|_| Error::invalid_argument("x-oss-expires", expires, "Invalid x-oss-expires."))?;
+    let e: i64 =
+        expires.parse().map_err(|_| Error::invalid_argument("x-oss-expires", expires, "Invalid x-oss-expires."))?;
     if util::now_secs() > t + e {
         return Err(Error::new(Code::AccessDeniedExpired)
             .ctx("Expires", util::iso8601((t + e) * 1000))
@@ -487,12 +413,7 @@ async fn presigned_v4(state: &Arc<State>, r: &Req) -> Result<UserRecord> {
         product,
         additional: r
             .q("x-oss-additional-headers")
-            .map(|s| {
-                s.split(';')
-                    .filter(|x| !x.is_empty())
-                    .map(|x| x.to_ascii_lowercase())
-                    .collect()
-            })
+            .map(|s| s.split(';').filter(|x| !x.is_empty()).map(|x| x.to_ascii_lowercase()).collect())
             .unwrap_or_default(),
         signature: signature.to_string(),
     };
@@ -514,10 +435,7 @@ mod tests {
     ) -> Req {
         let mut h = HeaderMap::new();
         for (k, v) in headers {
-            h.insert(
-                http::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
+            h.insert(http::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
         }
         Req {
             id: String::new(),
@@ -526,10 +444,7 @@ mod tests {
             host: "127.0.0.1".into(),
             bucket: bucket.map(String::from),
             key: key.map(String::from),
-            query: query
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            query: query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             user: None,
         }
     }
@@ -583,42 +498,34 @@ mod tests {
             ],
         );
         let canonical = v4_canonical_request(&r, &["abc".to_string(), "zabc".to_string()], false);
-        let sts = v4_string_to_sign(
-            "20231203T121212Z",
-            "20231203/cn-hangzhou/oss/aliyun_v4_request",
-            &canonical,
-        );
+        let sts = v4_string_to_sign("20231203T121212Z", "20231203/cn-hangzhou/oss/aliyun_v4_request", &canonical);
         let key = v4_signing_key("ak-secret-for-tests", "20231203", "cn-hangzhou", "oss");
         assert_eq!(hex_lower(&hmac256(&key, sts.as_bytes())), V4_VECTOR);
     }
 
     #[test]
     fn v4_header_layouts() {
-        let a = parse_v4_header("Credential=ak/20231203/cn-hangzhou/oss/aliyun_v4_request, AdditionalHeaders=host;abc, Signature=ff").unwrap();
-        let b = parse_v4_header("Credential=ak/20231203/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host;abc,Signature=ff").unwrap();
+        let a = parse_v4_header(
+            "Credential=ak/20231203/cn-hangzhou/oss/aliyun_v4_request, AdditionalHeaders=host;abc, Signature=ff",
+        )
+        .unwrap();
+        let b = parse_v4_header(
+            "Credential=ak/20231203/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host;abc,Signature=ff",
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.additional, vec!["host", "abc"]);
         assert!(parse_v4_header("Credential=ak/20231203/cn-hangzhou/oss, Signature=ff").is_err());
-        assert!(
-            parse_v4_header("Credential=ak/20231203/cn-hangzhou/oss/aliyun_v4_request").is_err()
-        );
+        assert!(parse_v4_header("Credential=ak/20231203/cn-hangzhou/oss/aliyun_v4_request").is_err());
     }
 
     #[test]
     fn v1_resource_sorts_and_filters_subresources() {
-        let q: Vec<(String, String)> = [
-            ("uploadId", "X"),
-            ("partNumber", "3"),
-            ("max-keys", "10"),
-            ("acl", ""),
-        ]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-        assert_eq!(
-            v1_resource(Some("b"), Some("k"), &q),
-            "/b/k?acl&partNumber=3&uploadId=X"
-        );
+        let q: Vec<(String, String)> = [("uploadId", "X"), ("partNumber", "3"), ("max-keys", "10"), ("acl", "")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(v1_resource(Some("b"), Some("k"), &q), "/b/k?acl&partNumber=3&uploadId=X");
         assert_eq!(v1_resource(Some("b"), None, &[]), "/b/");
         assert_eq!(v1_resource(None, None, &[]), "/");
     }

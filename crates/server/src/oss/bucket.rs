@@ -14,13 +14,7 @@ use ossd_errors::{Code, Error, Result};
 use std::sync::Arc;
 
 pub const ACLS: &[&str] = &["private", "public-read", "public-read-write"];
-pub const STORAGE_CLASSES: &[&str] = &[
-    "Standard",
-    "IA",
-    "Archive",
-    "ColdArchive",
-    "DeepColdArchive",
-];
+pub const STORAGE_CLASSES: &[&str] = &["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"];
 
 fn anonymous_denied() -> Error {
     Error::new(Code::AccessDenied).msg("AccessDenied")
@@ -42,10 +36,7 @@ pub fn limit_param(r: &Req, name: &str, default: usize, max: usize) -> Result<us
 }
 
 fn owner(x: &mut XmlOut, id: &str) {
-    x.open("Owner")
-        .el("ID", id)
-        .el("DisplayName", id)
-        .close("Owner");
+    x.open("Owner").el("ID", id).el("DisplayName", id).close("Owner");
 }
 
 pub async fn list_buckets(state: &Arc<State>, r: &Req) -> Result<Response<Body>> {
@@ -61,15 +52,10 @@ pub async fn list_buckets(state: &Arc<State>, r: &Req) -> Result<Response<Body>>
     let truncated = list.len() > max;
     list.truncate(max);
     let mut x = XmlOut::new("ListAllMyBucketsResult");
-    x.el("Prefix", &prefix)
-        .el("Marker", &marker)
-        .el("MaxKeys", &max.to_string());
+    x.el("Prefix", &prefix).el("Marker", &marker).el("MaxKeys", &max.to_string());
     x.el("IsTruncated", if truncated { "true" } else { "false" });
     if truncated {
-        x.el(
-            "NextMarker",
-            list.last().map(|b| b.name.as_str()).unwrap_or(""),
-        );
+        x.el("NextMarker", list.last().map(|b| b.name.as_str()).unwrap_or(""));
     }
     owner(&mut x, &user.access_key_id);
     x.open("Buckets");
@@ -92,11 +78,7 @@ fn acl_header(r: &Req, name: &str, allowed: &[&str]) -> Result<Option<String>> {
     match r.h(name) {
         None => Ok(None),
         Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
-        Some(v) => Err(Error::invalid_argument(
-            name,
-            v,
-            "no such bucket access control exists",
-        )),
+        Some(v) => Err(Error::invalid_argument(name, v, "no such bucket access control exists")),
     }
 }
 
@@ -112,11 +94,7 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
         let doc = parse(&raw, "CreateBucketConfiguration")?;
         if let Some(c) = doc.text_of("StorageClass") {
             if !STORAGE_CLASSES.contains(&c) {
-                return Err(Error::invalid_argument(
-                    "StorageClass",
-                    c,
-                    "Invalid storage class.",
-                ));
+                return Err(Error::invalid_argument("StorageClass", c, "Invalid storage class."));
             }
             class = c.to_string();
         }
@@ -124,9 +102,7 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
     let engine = state.engine.clone();
     let max = state.max_buckets;
     blocking(move || {
-        if engine.meta.get_bucket(&name)?.is_none()
-            && engine.meta.count_buckets(&user.access_key_id)? >= max
-        {
+        if engine.meta.get_bucket(&name)?.is_none() && engine.meta.count_buckets(&user.access_key_id)? >= max {
             return Err(Error::new(Code::TooManyBuckets).ctx("MaxBuckets", max.to_string()));
         }
         engine.create_bucket(&user.access_key_id, &name, &acl, &class)
@@ -138,11 +114,7 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
         .map_err(Error::internal)
 }
 
-pub async fn put_bucket_acl(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-) -> Result<Response<Body>> {
+pub async fn put_bucket_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
     let Some(acl) = acl_header(r, "x-oss-acl", ACLS)? else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-acl"));
@@ -157,9 +129,7 @@ pub fn get_bucket_acl(r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
     let mut x = XmlOut::new("AccessControlPolicy");
     owner(&mut x, &b.owner);
-    x.open("AccessControlList")
-        .el("Grant", &b.acl)
-        .close("AccessControlList");
+    x.open("AccessControlList").el("Grant", &b.acl).close("AccessControlList");
     ok_xml(x.finish("AccessControlPolicy"))
 }
 
@@ -187,25 +157,14 @@ pub fn get_bucket_info(state: &State, r: &Req, b: &BucketRecord) -> Result<Respo
         .el("Name", &b.name)
         .el("Region", &b.region);
     owner(&mut x, &b.owner);
-    x.open("AccessControlList")
-        .el("Grant", &b.acl)
-        .close("AccessControlList");
-    x.open("ServerSideEncryptionRule")
-        .el("SSEAlgorithm", "None")
-        .close("ServerSideEncryptionRule");
-    x.open("BucketPolicy")
-        .el("LogBucket", "")
-        .el("LogPrefix", "")
-        .close("BucketPolicy");
+    x.open("AccessControlList").el("Grant", &b.acl).close("AccessControlList");
+    x.open("ServerSideEncryptionRule").el("SSEAlgorithm", "None").close("ServerSideEncryptionRule");
+    x.open("BucketPolicy").el("LogBucket", "").el("LogPrefix", "").close("BucketPolicy");
     x.close("Bucket");
     ok_xml(x.finish("BucketInfo"))
 }
 
-pub async fn delete_bucket(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-) -> Result<Response<Body>> {
+pub async fn delete_bucket(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
     let engine = state.engine.clone();
     let name = b.name.clone();
@@ -223,11 +182,7 @@ fn token_decode(token: &str) -> Result<String> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| {
-            Error::invalid_argument(
-                "continuation-token",
-                token,
-                "The continuation token provided is incorrect.",
-            )
+            Error::invalid_argument("continuation-token", token, "The continuation token provided is incorrect.")
         })
 }
 
@@ -237,20 +192,10 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     let v2 = match r.q("list-type") {
         None => false,
         Some("2") => true,
-        Some(v) => {
-            return Err(Error::invalid_argument(
-                "list-type",
-                v,
-                "Argument list-type must be 2.",
-            ))
-        }
+        Some(v) => return Err(Error::invalid_argument("list-type", v, "Argument list-type must be 2.")),
     };
     if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
-        return Err(Error::invalid_argument(
-            "encoding-type",
-            e,
-            "The encoding-type must be url.",
-        ));
+        return Err(Error::invalid_argument("encoding-type", e, "The encoding-type must be url."));
     }
     let prefix = r.q("prefix").unwrap_or("").to_string();
     let delimiter = r.q("delimiter").unwrap_or("").to_string();
@@ -264,12 +209,7 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
         r.q("marker").unwrap_or("").to_string()
     };
     let engine = state.engine.clone();
-    let (bn, p, d, m) = (
-        b.name.clone(),
-        prefix.clone(),
-        delimiter.clone(),
-        marker.clone(),
-    );
+    let (bn, p, d, m) = (b.name.clone(), prefix.clone(), delimiter.clone(), marker.clone());
     let l = blocking(move || engine.list_objects(&bn, &p, &d, &m, max)).await?;
     let enc = r.url_encoding();
     let e = |s: &str| if enc { util::encode(s) } else { s.to_string() };
@@ -286,8 +226,7 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     } else {
         x.el("Marker", &e(&marker));
     }
-    x.el("MaxKeys", &max.to_string())
-        .el("Delimiter", &e(&delimiter));
+    x.el("MaxKeys", &max.to_string()).el("Delimiter", &e(&delimiter));
     if enc {
         x.el("EncodingType", "url");
     }
@@ -300,10 +239,7 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
         }
     }
     if v2 {
-        x.el(
-            "KeyCount",
-            &(l.objects.len() + l.prefixes.len()).to_string(),
-        );
+        x.el("KeyCount", &(l.objects.len() + l.prefixes.len()).to_string());
     }
     let with_owner = !v2 || r.q("fetch-owner") == Some("true");
     for o in &l.objects {
@@ -320,9 +256,7 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
         x.close("Contents");
     }
     for p in &l.prefixes {
-        x.open("CommonPrefixes")
-            .el("Prefix", &e(p))
-            .close("CommonPrefixes");
+        x.open("CommonPrefixes").el("Prefix", &e(p)).close("CommonPrefixes");
     }
     ok_xml(x.finish(root))
 }

@@ -4,6 +4,7 @@ pub mod auth;
 mod bucket;
 mod multipart;
 mod object;
+mod worm;
 pub mod xml;
 
 use crate::body::Body;
@@ -38,10 +39,7 @@ pub struct Req {
 
 impl Req {
     pub fn q(&self, k: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
     }
 
     pub fn has(&self, k: &str) -> bool {
@@ -53,22 +51,15 @@ impl Req {
     }
 
     pub fn bucket(&self) -> Result<&str> {
-        self.bucket
-            .as_deref()
-            .ok_or_else(|| Error::new(Code::InvalidBucketName))
+        self.bucket.as_deref().ok_or_else(|| Error::new(Code::InvalidBucketName))
     }
 
     pub fn key(&self) -> Result<&str> {
-        self.key
-            .as_deref()
-            .ok_or_else(|| Error::new(Code::InvalidObjectNameEmpty))
+        self.key.as_deref().ok_or_else(|| Error::new(Code::InvalidObjectNameEmpty))
     }
 
     pub fn owner_id(&self) -> &str {
-        self.user
-            .as_ref()
-            .map(|u| u.access_key_id.as_str())
-            .unwrap_or("")
+        self.user.as_ref().map(|u| u.access_key_id.as_str()).unwrap_or("")
     }
 
     /// `encoding-type=url` was asked for.
@@ -78,9 +69,7 @@ impl Req {
 
     /// A bool header such as x-oss-forbid-overwrite.
     pub fn flag(&self, name: &str) -> bool {
-        self.h(name)
-            .map(|v| v.trim().eq_ignore_ascii_case("true"))
-            .unwrap_or(false)
+        self.h(name).map(|v| v.trim().eq_ignore_ascii_case("true")).unwrap_or(false)
     }
 }
 
@@ -159,10 +148,7 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
 }
 
 fn host_id(r: &Req) -> String {
-    r.host
-        .rsplit_once(':')
-        .map(|(h, _)| h.to_string())
-        .unwrap_or_else(|| r.host.clone())
+    r.host.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| r.host.clone())
 }
 
 /// OSS's error response: status, XML body (or x-oss-err on HEAD), x-oss-ec and the error's own headers.
@@ -183,12 +169,9 @@ pub fn error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
         let xml = oss_error_xml(e, &r.id, &host_id(r));
         b = b.header(http::header::CONTENT_TYPE, "application/xml");
         if is_head {
-            b.header(
-                "x-oss-err",
-                base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()),
-            )
-            .header(http::header::CONTENT_LENGTH, "0")
-            .body(Body::Empty)
+            b.header("x-oss-err", base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()))
+                .header(http::header::CONTENT_LENGTH, "0")
+                .body(Body::Empty)
         } else {
             b.body(Body::full(xml))
         }
@@ -209,9 +192,6 @@ const BUCKET_SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
     "logging",
     "website",
     "referer",
-    "worm",
-    "wormId",
-    "wormExtend",
     "policy",
     "encryption",
     "versioning",
@@ -235,7 +215,6 @@ const BUCKET_SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
     "objectInfo",
     "asyncFetch",
     "live",
-    "restore",
 ];
 
 async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<Body>> {
@@ -247,17 +226,19 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
     let Some(bucket_name) = r.bucket.as_deref() else {
         return match *m {
             Method::GET => bucket::list_buckets(state, r).await,
-            _ => Err(Error::new(Code::MethodNotAllowed)
-                .ctx("Method", m.as_str())
-                .ctx("ResourceType", "Service")),
+            _ => Err(Error::new(Code::MethodNotAllowed).ctx("Method", m.as_str()).ctx("ResourceType", "Service")),
         };
     };
     ossd_engine::names::check_bucket_name(bucket_name)?;
     if r.key.is_none() {
-        if *m == Method::PUT && r.query.iter().all(|(k, _)| k != "acl") && !has_unimplemented(r) {
+        let names_subresource = r.query.iter().any(|(k, _)| auth::V1_SUBRESOURCES.contains(&k.as_str()));
+        if *m == Method::PUT && !names_subresource {
             return bucket::put_bucket(state, r, body).await;
         }
         let b = bucket_record(state, bucket_name).await?;
+        if r.has("worm") || r.has("wormId") {
+            return worm::handle(state, r, &b, body).await;
+        }
         if let Some(sub) = unimplemented_subresource(r) {
             return Err(not_implemented_op(sub));
         }
@@ -275,9 +256,7 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
             Method::DELETE => bucket::delete_bucket(state, r, &b).await,
             Method::POST if r.has("delete") => object::delete_multiple(state, r, &b, body).await,
             Method::POST => Err(not_implemented_op("PostObject")),
-            _ => Err(Error::new(Code::MethodNotAllowed)
-                .ctx("Method", m.as_str())
-                .ctx("ResourceType", "Bucket")),
+            _ => Err(Error::new(Code::MethodNotAllowed).ctx("Method", m.as_str()).ctx("ResourceType", "Bucket")),
         };
     }
     let b = bucket_record(state, bucket_name).await?;
@@ -289,9 +268,7 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
         Method::PUT if r.has("tagging") => object::put_object_tagging(state, r, &b, body).await,
         Method::PUT if r.has("symlink") => object::put_symlink(state, r, &b).await,
         Method::PUT if r.has("uploadId") => multipart::upload_part(state, r, &b, body).await,
-        Method::PUT if r.headers.contains_key("x-oss-copy-source") => {
-            object::copy_object(state, r, &b).await
-        }
+        Method::PUT if r.headers.contains_key("x-oss-copy-source") => object::copy_object(state, r, &b).await,
         Method::PUT => object::put_object(state, r, &b, body).await,
         Method::GET if r.has("acl") => object::get_object_acl(state, r, &b).await,
         Method::GET if r.has("tagging") => object::get_object_tagging(state, r, &b).await,
@@ -306,39 +283,25 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
         Method::POST if r.has("uploads") => multipart::initiate(state, r, &b).await,
         Method::POST if r.has("uploadId") => multipart::complete(state, r, &b, body).await,
         Method::POST if r.has("append") => object::append_object(state, r, &b, body).await,
-        _ => Err(Error::new(Code::MethodNotAllowed)
-            .ctx("Method", m.as_str())
-            .ctx("ResourceType", "Object")),
+        Method::POST if r.has("restore") => worm::restore_object(state, r, &b, body).await,
+        _ => Err(Error::new(Code::MethodNotAllowed).ctx("Method", m.as_str()).ctx("ResourceType", "Object")),
     }
 }
 
 fn unimplemented_subresource(r: &Req) -> Option<&'static str> {
-    BUCKET_SUBRESOURCES_NOT_IMPLEMENTED
-        .iter()
-        .copied()
-        .find(|s| r.has(s))
-}
-
-fn has_unimplemented(r: &Req) -> bool {
-    unimplemented_subresource(r).is_some()
+    BUCKET_SUBRESOURCES_NOT_IMPLEMENTED.iter().copied().find(|s| r.has(s))
 }
 
 /// A known OSS operation that ossd does not implement yet: 400 NotImplemented, never a 500 or a wrong success.
 pub fn not_implemented_op(what: &str) -> Error {
     Error::new(Code::NotImplemented)
-        .msg(format!(
-            "The operation {what} is not implemented by ossd yet."
-        ))
+        .msg(format!("The operation {what} is not implemented by ossd yet."))
         .ctx("Operation", what)
 }
 
 /// Runs blocking engine work off the async workers.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(Error::internal)?
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(Error::internal)?
 }
 
 pub async fn bucket_record(state: &Arc<State>, name: &str) -> Result<BucketRecord> {
@@ -393,16 +356,12 @@ pub async fn read_small_body(state: &State, body: Incoming, limit: usize) -> Res
         let frame = match tokio::time::timeout(state.idle_timeout, body.frame()).await {
             Err(_) => return Err(Error::new(Code::RequestTimeout)),
             Ok(None) => break,
-            Ok(Some(Err(e))) => {
-                return Err(Error::new(Code::RequestTimeout).ctx("Detail", e.to_string()))
-            }
+            Ok(Some(Err(e))) => return Err(Error::new(Code::RequestTimeout).ctx("Detail", e.to_string())),
             Ok(Some(Ok(f))) => f,
         };
         if let Ok(d) = frame.into_data() {
             if buf.len() + d.len() > limit {
-                return Err(
-                    Error::new(Code::EntityTooLarge).ctx("MaxSizeAllowed", limit.to_string())
-                );
+                return Err(Error::new(Code::EntityTooLarge).ctx("MaxSizeAllowed", limit.to_string()));
             }
             buf.extend_from_slice(&d);
         }
@@ -422,6 +381,17 @@ pub fn object_headers(mut b: http::response::Builder, o: &ObjectRecord) -> http:
     if o.otype == ossd_engine::model::ObjectType::Appendable {
         b = b.header("x-oss-next-append-position", o.size.to_string());
     }
+    if let Some(r) = o.restore {
+        let now = ossd_engine::model::now_ms();
+        if now < r.ready_ms {
+            b = b.header("x-oss-restore", "ongoing-request=\"true\"");
+        } else if now < r.expiry_ms {
+            b = b.header(
+                "x-oss-restore",
+                format!("ongoing-request=\"false\", expiry-date=\"{}\"", util::http_date(r.expiry_ms)),
+            );
+        }
+    }
     b
 }
 
@@ -433,10 +403,7 @@ pub fn ok_xml(xml: String) -> Result<Response<Body>> {
 }
 
 pub fn empty(status: StatusCode) -> Result<Response<Body>> {
-    Response::builder()
-        .status(status)
-        .body(Body::Empty)
-        .map_err(Error::internal)
+    Response::builder().status(status).body(Body::Empty).map_err(Error::internal)
 }
 
 #[cfg(test)]
@@ -444,8 +411,7 @@ mod tests {
     use super::*;
 
     fn state(public: &str) -> State {
-        let dir =
-            std::env::temp_dir().join(format!("ossd-addr-{}", ossd_engine::model::random_u64()));
+        let dir = std::env::temp_dir().join(format!("ossd-addr-{}", ossd_engine::model::random_u64()));
         let engine = ossd_engine::Engine::open(&dir, false, "cn-hangzhou").unwrap();
         State {
             engine: Arc::new(engine),
@@ -464,28 +430,13 @@ mod tests {
     fn path_style_and_virtual_hosted() {
         let s = state("oss.example.com:9000");
         let some = |x: &str| Some(x.to_string());
-        assert_eq!(
-            address(&s, "127.0.0.1:9000", "/b/k/x"),
-            (some("b"), some("k/x"))
-        );
-        assert_eq!(
-            address(&s, "localhost", "/b/a//b"),
-            (some("b"), some("a//b"))
-        );
+        assert_eq!(address(&s, "127.0.0.1:9000", "/b/k/x"), (some("b"), some("k/x")));
+        assert_eq!(address(&s, "localhost", "/b/a//b"), (some("b"), some("a//b")));
         assert_eq!(address(&s, "[::1]:9000", "/b"), (some("b"), None));
         assert_eq!(address(&s, "127.0.0.1", "/"), (None, None));
-        assert_eq!(
-            address(&s, "bkt.oss.example.com:9000", "/k%2Fy"),
-            (some("bkt"), some("k/y"))
-        );
+        assert_eq!(address(&s, "bkt.oss.example.com:9000", "/k%2Fy"), (some("bkt"), some("k/y")));
         assert_eq!(address(&s, "bkt.oss.example.com", "/"), (some("bkt"), None));
-        assert_eq!(
-            address(&s, "oss.example.com", "/b/k"),
-            (some("b"), some("k"))
-        );
-        assert_eq!(
-            address(&s, "127.0.0.1", "/b/%2e%2e/x"),
-            (some("b"), some("../x"))
-        );
+        assert_eq!(address(&s, "oss.example.com", "/b/k"), (some("b"), some("k")));
+        assert_eq!(address(&s, "127.0.0.1", "/b/%2e%2e/x"), (some("b"), some("../x")));
     }
 }

@@ -2,8 +2,7 @@
 
 use super::bucket::limit_param;
 use super::object::{
-    attrs_from_headers, check_sse, copy_source_object, parse_range, receive_body,
-    reject_unsupported_write_headers,
+    attrs_from_headers, check_sse, copy_source_object, parse_range, receive_body, reject_unsupported_write_headers,
 };
 use super::xml::{parse, XmlOut};
 use super::{blocking, check_access, empty, ok_xml, read_small_body, Req};
@@ -35,9 +34,7 @@ pub async fn initiate(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<R
     let bucket = b.name.clone();
     let u = blocking(move || engine.initiate_upload(&bucket, &key, attrs)).await?;
     let mut x = XmlOut::new("InitiateMultipartUploadResult");
-    x.el("Bucket", &b.name)
-        .el("Key", &enc(r, &u.key))
-        .el("UploadId", &u.upload_id);
+    x.el("Bucket", &b.name).el("Key", &enc(r, &u.key)).el("UploadId", &u.upload_id);
     if r.url_encoding() {
         x.el("EncodingType", "url");
     }
@@ -50,18 +47,11 @@ fn part_number(r: &Req) -> Result<u32> {
     };
     match p.trim().parse::<u32>() {
         Ok(n) if (1..=MAX_PART_NUMBER).contains(&n) => Ok(n),
-        _ => Err(Error::new(Code::InvalidPartNumber)
-            .ctx("ArgumentName", "partNumber")
-            .ctx("ArgumentValue", p)),
+        _ => Err(Error::new(Code::InvalidPartNumber).ctx("ArgumentName", "partNumber").ctx("ArgumentValue", p)),
     }
 }
 
-pub async fn upload_part(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-    body: Incoming,
-) -> Result<Response<Body>> {
+pub async fn upload_part(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
     check_access(r, b, None, true)?;
     let n = part_number(r)?;
@@ -74,11 +64,7 @@ pub async fn upload_part(
         let (start, len) = match r.h("x-oss-copy-source-range") {
             None => (0, src.size),
             Some(v) => parse_range(v, src.size).ok_or_else(|| {
-                Error::invalid_argument(
-                    "x-oss-copy-source-range",
-                    v,
-                    "The range is not valid for the source object.",
-                )
+                Error::invalid_argument("x-oss-copy-source-range", v, "The range is not valid for the source object.")
             })?,
         };
         let engine = state.engine.clone();
@@ -89,8 +75,7 @@ pub async fn upload_part(
         })
         .await?;
         let mut x = XmlOut::new("CopyPartResult");
-        x.el("LastModified", &iso8601(p.mtime_ms))
-            .el("ETag", &format!("\"{}\"", p.etag));
+        x.el("LastModified", &iso8601(p.mtime_ms)).el("ETag", &format!("\"{}\"", p.etag));
         return Response::builder()
             .header(http::header::CONTENT_TYPE, "application/xml")
             .header(http::header::ETAG, format!("\"{}\"", p.etag))
@@ -110,20 +95,12 @@ pub async fn upload_part(
         .map_err(Error::internal)
 }
 
-pub async fn complete(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-    body: Incoming,
-) -> Result<Response<Body>> {
+pub async fn complete(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
     check_access(r, b, None, true)?;
     let upload_id = r.q("uploadId").unwrap_or("").to_string();
     let raw = read_small_body(state, body, 4 * 1024 * 1024).await?;
-    let complete_all = r
-        .h("x-oss-complete-all")
-        .map(|v| v.eq_ignore_ascii_case("yes"))
-        .unwrap_or(false);
+    let complete_all = r.h("x-oss-complete-all").map(|v| v.eq_ignore_ascii_case("yes")).unwrap_or(false);
     let parts = if complete_all {
         if !raw.is_empty() {
             return Err(Error::new(Code::InvalidArgument)
@@ -138,16 +115,11 @@ pub async fn complete(
         for p in doc.all("Part") {
             let n = p.text_of("PartNumber").unwrap_or("");
             let part_number = n.trim().parse::<u32>().map_err(|_| {
-                Error::new(Code::MalformedXML)
-                    .ctx("Detail", format!("PartNumber {n:?} is not a number"))
+                Error::new(Code::MalformedXML).ctx("Detail", format!("PartNumber {n:?} is not a number"))
             })?;
-            let etag = p
-                .text_of("ETag")
-                .ok_or_else(|| Error::new(Code::MalformedXML).ctx("Detail", "Part without ETag"))?;
-            list.push(CompletePart {
-                part_number,
-                etag: etag.to_string(),
-            });
+            let etag =
+                p.text_of("ETag").ok_or_else(|| Error::new(Code::MalformedXML).ctx("Detail", "Part without ETag"))?;
+            list.push(CompletePart { part_number, etag: etag.to_string() });
         }
         if list.is_empty() {
             return Err(Error::new(Code::MalformedXML).ctx("Detail", "no Part"));
@@ -166,18 +138,10 @@ pub async fn complete(
     if r.url_encoding() {
         x.el("EncodingType", "url");
     }
-    x.el(
-        "Location",
-        &format!(
-            "http://{}/{}/{}",
-            state.public_endpoint,
-            b.name,
-            util::encode_path(&rec.key)
-        ),
-    )
-    .el("Bucket", &b.name)
-    .el("Key", &enc(r, &rec.key))
-    .el("ETag", &format!("\"{}\"", rec.etag));
+    x.el("Location", &format!("http://{}/{}/{}", state.public_endpoint, b.name, util::encode_path(&rec.key)))
+        .el("Bucket", &b.name)
+        .el("Key", &enc(r, &rec.key))
+        .el("ETag", &format!("\"{}\"", rec.etag));
     Response::builder()
         .header(http::header::CONTENT_TYPE, "application/xml")
         .header(http::header::ETAG, format!("\"{}\"", rec.etag))
@@ -207,9 +171,10 @@ pub async fn list_parts(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result
     let max = limit_param(r, "max-parts", 1000, 1000)?;
     let marker: u32 = match r.q("part-number-marker") {
         None | Some("") => 0,
-        Some(v) => v.trim().parse().map_err(|_| {
-            Error::invalid_argument("part-number-marker", v, "Invalid part-number-marker.")
-        })?,
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid_argument("part-number-marker", v, "Invalid part-number-marker."))?,
     };
     let engine = state.engine.clone();
     let (bucket, k, id) = (b.name.clone(), key.clone(), upload_id.clone());
@@ -225,10 +190,7 @@ pub async fn list_parts(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result
         .el("Key", &enc(r, &key))
         .el("UploadId", &upload_id)
         .el("PartNumberMarker", &marker.to_string())
-        .el(
-            "NextPartNumberMarker",
-            &parts.last().map(|p| p.part_number).unwrap_or(0).to_string(),
-        )
+        .el("NextPartNumberMarker", &parts.last().map(|p| p.part_number).unwrap_or(0).to_string())
         .el("MaxParts", &max.to_string())
         .el("IsTruncated", if truncated { "true" } else { "false" });
     for p in &parts {
@@ -246,37 +208,23 @@ pub async fn list_parts(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result
 pub async fn list_uploads(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     check_access(r, b, None, false)?;
     if r.q("delimiter").is_some_and(|d| !d.is_empty()) {
-        return Err(super::not_implemented_op(
-            "ListMultipartUploads with a delimiter",
-        ));
+        return Err(super::not_implemented_op("ListMultipartUploads with a delimiter"));
     }
     let prefix = r.q("prefix").unwrap_or("").to_string();
     let key_marker = r.q("key-marker").unwrap_or("").to_string();
     let id_marker = r.q("upload-id-marker").unwrap_or("").to_string();
     let max = limit_param(r, "max-uploads", 1000, 1000)?;
     let engine = state.engine.clone();
-    let (bucket, p, km, im) = (
-        b.name.clone(),
-        prefix.clone(),
-        key_marker.clone(),
-        id_marker.clone(),
-    );
-    let mut ups =
-        blocking(move || engine.meta.list_uploads(&bucket, &p, &km, &im, max + 1)).await?;
+    let (bucket, p, km, im) = (b.name.clone(), prefix.clone(), key_marker.clone(), id_marker.clone());
+    let mut ups = blocking(move || engine.meta.list_uploads(&bucket, &p, &km, &im, max + 1)).await?;
     let truncated = ups.len() > max;
     ups.truncate(max);
     let mut x = XmlOut::new("ListMultipartUploadsResult");
     x.el("Bucket", &b.name)
         .el("KeyMarker", &enc(r, &key_marker))
         .el("UploadIdMarker", &id_marker)
-        .el(
-            "NextKeyMarker",
-            &enc(r, ups.last().map(|u| u.key.as_str()).unwrap_or("")),
-        )
-        .el(
-            "NextUploadIdMarker",
-            ups.last().map(|u| u.upload_id.as_str()).unwrap_or(""),
-        )
+        .el("NextKeyMarker", &enc(r, ups.last().map(|u| u.key.as_str()).unwrap_or("")))
+        .el("NextUploadIdMarker", ups.last().map(|u| u.upload_id.as_str()).unwrap_or(""))
         .el("Delimiter", "")
         .el("Prefix", &enc(r, &prefix))
         .el("MaxUploads", &max.to_string())

@@ -3,9 +3,7 @@
 
 use super::bucket::STORAGE_CLASSES;
 use super::xml::{parse, XmlOut};
-use super::{
-    blocking, check_access, empty, object_headers, ok_xml, read_small_body, require_owner, Req,
-};
+use super::{blocking, check_access, empty, object_headers, ok_xml, read_small_body, require_owner, Req};
 use crate::body::Body;
 use crate::util::{self, iso8601};
 use crate::State;
@@ -22,13 +20,8 @@ use std::io::Read;
 use std::sync::Arc;
 
 pub const OBJECT_ACLS: &[&str] = &["default", "private", "public-read", "public-read-write"];
-const STANDARD_HEADERS: &[&str] = &[
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "expires",
-];
+const STANDARD_HEADERS: &[&str] =
+    &["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
 /// Bodies up to this size are collected and written in one blocking call.
 const SMALL_BODY: u64 = 64 * 1024;
 const CHUNK: usize = 256 * 1024;
@@ -39,12 +32,7 @@ fn io(e: std::io::Error) -> Error {
 
 /// Headers that imply functionality a write does not have.
 pub fn reject_unsupported_write_headers(r: &Req) -> Result<()> {
-    for h in [
-        "if-modified-since",
-        "if-unmodified-since",
-        "if-match",
-        "if-none-match",
-    ] {
+    for h in ["if-modified-since", "if-unmodified-since", "if-match", "if-none-match"] {
         if r.headers.contains_key(h) {
             let name = match h {
                 "if-modified-since" => "If-Modified-Since",
@@ -77,10 +65,7 @@ fn content_length(r: &Req) -> Result<Option<u64>> {
             .map(Some)
             .map_err(|_| Error::invalid_argument("Content-Length", v, "Invalid Content-Length."));
     }
-    let chunked = r
-        .h("transfer-encoding")
-        .map(|t| t.to_ascii_lowercase().contains("chunked"))
-        .unwrap_or(false);
+    let chunked = r.h("transfer-encoding").map(|t| t.to_ascii_lowercase().contains("chunked")).unwrap_or(false);
     if chunked {
         Ok(None)
     } else {
@@ -145,10 +130,7 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming) -> Result<Blob
         blocking(move || w.finish().map_err(io)).await?
     };
     if let Some(want) = r.h("content-md5") {
-        let ok = base64::engine::general_purpose::STANDARD
-            .decode(want.trim())
-            .map(|d| d == info.md5)
-            .unwrap_or(false);
+        let ok = base64::engine::general_purpose::STANDARD.decode(want.trim()).map(|d| d == info.md5).unwrap_or(false);
         if !ok {
             let engine = state.engine.clone();
             blocking(move || {
@@ -191,10 +173,7 @@ fn check_tags(tags: &[(String, String)]) -> Result<()> {
 /// The attributes an upload sets from its headers.
 pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
     let mut a = ObjectAttrs {
-        content_type: r
-            .h("content-type")
-            .unwrap_or("application/octet-stream")
-            .to_string(),
+        content_type: r.h("content-type").unwrap_or("application/octet-stream").to_string(),
         acl: "default".into(),
         storage_class: b.storage_class.clone(),
         ..Default::default()
@@ -206,29 +185,18 @@ pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
     }
     for (k, v) in &r.headers {
         if let Some(name) = k.as_str().strip_prefix("x-oss-meta-") {
-            a.user_meta.push((
-                name.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            ));
+            a.user_meta.push((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()));
         }
     }
     if let Some(acl) = r.h("x-oss-object-acl") {
         if !OBJECT_ACLS.contains(&acl) {
-            return Err(Error::invalid_argument(
-                "x-oss-object-acl",
-                acl,
-                "no such object access control exists",
-            ));
+            return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
         }
         a.acl = acl.to_string();
     }
     if let Some(c) = r.h("x-oss-storage-class") {
         if !STORAGE_CLASSES.contains(&c) {
-            return Err(Error::invalid_argument(
-                "x-oss-storage-class",
-                c,
-                "Invalid storage class.",
-            ));
+            return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
         }
         a.storage_class = c.to_string();
     }
@@ -243,10 +211,7 @@ fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>) -> Result<Response<
         .header(http::header::ETAG, format!("\"{}\"", o.etag))
         .header("x-oss-hash-crc64ecma", o.crc64.to_string());
     if let Some(i) = info {
-        b = b.header(
-            "content-md5",
-            base64::engine::general_purpose::STANDARD.encode(i.md5),
-        );
+        b = b.header("content-md5", base64::engine::general_purpose::STANDARD.encode(i.md5));
     }
     if o.otype == ObjectType::Appendable {
         b = b.header("x-oss-next-append-position", o.size.to_string());
@@ -254,12 +219,7 @@ fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>) -> Result<Response<
     b.body(Body::Empty).map_err(Error::internal)
 }
 
-pub async fn put_object(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-    body: Incoming,
-) -> Result<Response<Body>> {
+pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name(&key)?;
     check_access(r, b, None, true)?;
@@ -274,12 +234,7 @@ pub async fn put_object(
     write_response(&rec, Some(&info))
 }
 
-pub async fn append_object(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-    body: Incoming,
-) -> Result<Response<Body>> {
+pub async fn append_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name(&key)?;
     check_access(r, b, None, true)?;
@@ -287,13 +242,10 @@ pub async fn append_object(
     check_sse(r)?;
     let position = match r.q("position") {
         None => return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "position")),
-        Some(p) => p.trim().parse::<u64>().map_err(|_| {
-            Error::invalid_argument(
-                "position",
-                p,
-                "Argument position must be a non-negative integer.",
-            )
-        })?,
+        Some(p) => p
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| Error::invalid_argument("position", p, "Argument position must be a non-negative integer."))?,
     };
     let attrs = attrs_from_headers(r, b)?;
     let info = receive_body(state, r, body).await?;
@@ -326,9 +278,7 @@ fn check_conditions(
         }
     } else if let Some(t) = if_unmodified_since.and_then(util::parse_http_date) {
         if mtime > t {
-            return Err(
-                Error::new(Code::PreconditionFailed).ctx("Condition", "If-Unmodified-Since")
-            );
+            return Err(Error::new(Code::PreconditionFailed).ctx("Condition", "If-Unmodified-Since"));
         }
     }
     let not_modified = || {
@@ -365,11 +315,7 @@ pub fn parse_range(v: &str, size: u64) -> Option<(u64, u64)> {
         (size.saturating_sub(n), size - 1)
     } else {
         let s: u64 = a.parse().ok()?;
-        let e: u64 = if b.is_empty() {
-            size - 1
-        } else {
-            b.parse::<u64>().ok()?.min(size - 1)
-        };
+        let e: u64 = if b.is_empty() { size - 1 } else { b.parse::<u64>().ok()?.min(size - 1) };
         (s, e)
     };
     if start > end || start >= size {
@@ -422,10 +368,8 @@ pub fn stream_object(state: &State, rec: ObjectRecord, start: u64, len: u64) -> 
                 }
             }
             if filled == 0 {
-                let _ = tx.blocking_send(Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "object truncated",
-                )));
+                let _ =
+                    tx.blocking_send(Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "object truncated")));
                 return;
             }
             buf.truncate(filled);
@@ -438,12 +382,7 @@ pub fn stream_object(state: &State, rec: ObjectRecord, start: u64, len: u64) -> 
     Body::Stream(rx)
 }
 
-pub async fn get_object(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-    head: bool,
-) -> Result<Response<Body>> {
+pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: bool) -> Result<Response<Body>> {
     let o = readable(state, r, b).await?;
     check_conditions(
         &o,
@@ -453,12 +392,7 @@ pub async fn get_object(
         r.h("if-unmodified-since"),
         Code::NotModified,
     )?;
-    if !head
-        && matches!(
-            o.attrs.storage_class.as_str(),
-            "Archive" | "ColdArchive" | "DeepColdArchive"
-        )
-    {
+    if !head && !ossd_engine::Engine::readable_now(&o) {
         return Err(Error::new(Code::InvalidObjectState).ctx("Key", o.key.clone()));
     }
     let range = r.h("range").and_then(|v| parse_range(v, o.size));
@@ -466,19 +400,13 @@ pub async fn get_object(
         Some((s, l)) => (StatusCode::PARTIAL_CONTENT, s, l),
         None => (StatusCode::OK, 0, o.size),
     };
-    let mut rb = object_headers(Response::builder().status(status), &o)
-        .header(http::header::CONTENT_LENGTH, len.to_string());
+    let mut rb =
+        object_headers(Response::builder().status(status), &o).header(http::header::CONTENT_LENGTH, len.to_string());
     if range.is_some() {
-        rb = rb.header(
-            http::header::CONTENT_RANGE,
-            format!("bytes {}-{}/{}", start, start + len - 1, o.size),
-        );
+        rb = rb.header(http::header::CONTENT_RANGE, format!("bytes {}-{}/{}", start, start + len - 1, o.size));
     }
     let override_of = |name: &str| r.q(&format!("response-{name}"));
-    rb = rb.header(
-        http::header::CONTENT_TYPE,
-        override_of("content-type").unwrap_or(&o.attrs.content_type),
-    );
+    rb = rb.header(http::header::CONTENT_TYPE, override_of("content-type").unwrap_or(&o.attrs.content_type));
     for (h, v) in &o.attrs.headers {
         if override_of(h).is_none() {
             rb = rb.header(h.as_str(), v.as_str());
@@ -495,19 +423,11 @@ pub async fn get_object(
     if !o.attrs.tags.is_empty() {
         rb = rb.header("x-oss-tagging-count", o.attrs.tags.len().to_string());
     }
-    let body = if head {
-        Body::Empty
-    } else {
-        stream_object(state, o, start, len)
-    };
+    let body = if head { Body::Empty } else { stream_object(state, o, start, len) };
     rb.body(body).map_err(Error::internal)
 }
 
-pub async fn get_object_meta(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-) -> Result<Response<Body>> {
+pub async fn get_object_meta(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let o = readable(state, r, b).await?;
     Response::builder()
         .header(http::header::ETAG, format!("\"{}\"", o.etag))
@@ -518,11 +438,7 @@ pub async fn get_object_meta(
         .map_err(Error::internal)
 }
 
-pub async fn delete_object(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-) -> Result<Response<Body>> {
+pub async fn delete_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
     check_access(r, b, None, true)?;
     let engine = state.engine.clone();
@@ -531,42 +447,24 @@ pub async fn delete_object(
     empty(StatusCode::NO_CONTENT)
 }
 
-pub async fn delete_multiple(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-    body: Incoming,
-) -> Result<Response<Body>> {
+pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     check_access(r, b, None, true)?;
     if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
-        return Err(Error::invalid_argument(
-            "encoding-type",
-            e,
-            "The encoding-type must be url.",
-        ));
+        return Err(Error::invalid_argument("encoding-type", e, "The encoding-type must be url."));
     }
     let Some(md5) = r.h("content-md5").map(str::to_string) else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "Content-MD5"));
     };
     let raw = read_small_body(state, body, 2 * 1024 * 1024).await?;
-    let want = base64::engine::general_purpose::STANDARD
-        .decode(md5.trim())
-        .unwrap_or_default();
+    let want = base64::engine::general_purpose::STANDARD.decode(md5.trim()).unwrap_or_default();
     if want.as_slice() != Md5::digest(&raw).as_slice() {
         return Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", md5));
     }
     let doc = parse(&raw, "Delete")?;
-    let quiet = doc
-        .text_of("Quiet")
-        .map(|q| q.trim().eq_ignore_ascii_case("true"))
-        .unwrap_or(false);
-    let keys: Vec<String> = doc
-        .all("Object")
-        .map(|o| o.text_of("Key").unwrap_or("").to_string())
-        .collect();
+    let quiet = doc.text_of("Quiet").map(|q| q.trim().eq_ignore_ascii_case("true")).unwrap_or(false);
+    let keys: Vec<String> = doc.all("Object").map(|o| o.text_of("Key").unwrap_or("").to_string()).collect();
     if keys.is_empty() || keys.len() > 1000 {
-        return Err(Error::new(Code::MalformedXML)
-            .ctx("Detail", format!("{} objects in Delete", keys.len())));
+        return Err(Error::new(Code::MalformedXML).ctx("Detail", format!("{} objects in Delete", keys.len())));
     }
     for k in &keys {
         ossd_engine::names::check_object_name(k)?;
@@ -650,50 +548,24 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
             a
         }
         "REPLACE" => attrs_from_headers(r, b)?,
-        v => {
-            return Err(Error::invalid_argument(
-                "x-oss-metadata-directive",
-                v,
-                "Invalid metadata directive.",
-            ))
-        }
+        v => return Err(Error::invalid_argument("x-oss-metadata-directive", v, "Invalid metadata directive.")),
     };
     if let Some(acl) = r.h("x-oss-object-acl") {
         if !OBJECT_ACLS.contains(&acl) {
-            return Err(Error::invalid_argument(
-                "x-oss-object-acl",
-                acl,
-                "no such object access control exists",
-            ));
+            return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
         }
         attrs.acl = acl.to_string();
     }
     if let Some(c) = r.h("x-oss-storage-class") {
         if !STORAGE_CLASSES.contains(&c) {
-            return Err(Error::invalid_argument(
-                "x-oss-storage-class",
-                c,
-                "Invalid storage class.",
-            ));
+            return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
         }
         attrs.storage_class = c.to_string();
     }
     match r.h("x-oss-tagging-directive").unwrap_or("Copy") {
         "Copy" => attrs.tags = src.attrs.tags.clone(),
-        "Replace" => {
-            attrs.tags = r
-                .h("x-oss-tagging")
-                .map(parse_tagging_header)
-                .transpose()?
-                .unwrap_or_default()
-        }
-        v => {
-            return Err(Error::invalid_argument(
-                "x-oss-tagging-directive",
-                v,
-                "Invalid tagging directive.",
-            ))
-        }
+        "Replace" => attrs.tags = r.h("x-oss-tagging").map(parse_tagging_header).transpose()?.unwrap_or_default(),
+        v => return Err(Error::invalid_argument("x-oss-tagging-directive", v, "Invalid tagging directive.")),
     }
     let forbid = r.flag("x-oss-forbid-overwrite");
     let engine = state.engine.clone();
@@ -704,8 +576,7 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
     })
     .await?;
     let mut x = XmlOut::new("CopyObjectResult");
-    x.el("ETag", &format!("\"{}\"", rec.etag))
-        .el("LastModified", &iso8601(rec.mtime_ms));
+    x.el("ETag", &format!("\"{}\"", rec.etag)).el("LastModified", &iso8601(rec.mtime_ms));
     Response::builder()
         .header(http::header::CONTENT_TYPE, "application/xml")
         .header(http::header::ETAG, format!("\"{}\"", rec.etag))
@@ -714,22 +585,14 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
         .map_err(Error::internal)
 }
 
-pub async fn put_object_acl(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-) -> Result<Response<Body>> {
+pub async fn put_object_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
     let key = r.key()?.to_string();
     let Some(acl) = r.h("x-oss-object-acl").map(str::to_string) else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-object-acl"));
     };
     if !OBJECT_ACLS.contains(&acl.as_str()) {
-        return Err(Error::invalid_argument(
-            "x-oss-object-acl",
-            &acl,
-            "no such object access control exists",
-        ));
+        return Err(Error::invalid_argument("x-oss-object-acl", &acl, "no such object access control exists"));
     }
     let engine = state.engine.clone();
     let bucket = b.name.clone();
@@ -737,24 +600,15 @@ pub async fn put_object_acl(
     empty(StatusCode::OK)
 }
 
-pub async fn get_object_acl(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-) -> Result<Response<Body>> {
+pub async fn get_object_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
     let key = r.key()?.to_string();
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let o = blocking(move || engine.head_object(&bucket, &key)).await?;
     let mut x = XmlOut::new("AccessControlPolicy");
-    x.open("Owner")
-        .el("ID", &b.owner)
-        .el("DisplayName", &b.owner)
-        .close("Owner");
-    x.open("AccessControlList")
-        .el("Grant", &o.attrs.acl)
-        .close("AccessControlList");
+    x.open("Owner").el("ID", &b.owner).el("DisplayName", &b.owner).close("Owner");
+    x.open("AccessControlList").el("Grant", &o.attrs.acl).close("AccessControlList");
     ok_xml(x.finish("AccessControlPolicy"))
 }
 
@@ -768,17 +622,10 @@ pub async fn put_object_tagging(
     let key = r.key()?.to_string();
     let raw = read_small_body(state, body, 64 * 1024).await?;
     let doc = parse(&raw, "Tagging")?;
-    let set = doc
-        .child("TagSet")
-        .ok_or_else(|| Error::new(Code::MalformedXML).ctx("Detail", "no TagSet"))?;
+    let set = doc.child("TagSet").ok_or_else(|| Error::new(Code::MalformedXML).ctx("Detail", "no TagSet"))?;
     let tags: Vec<(String, String)> = set
         .all("Tag")
-        .map(|t| {
-            (
-                t.text_of("Key").unwrap_or("").to_string(),
-                t.text_of("Value").unwrap_or("").to_string(),
-            )
-        })
+        .map(|t| (t.text_of("Key").unwrap_or("").to_string(), t.text_of("Value").unwrap_or("").to_string()))
         .collect();
     check_tags(&tags)?;
     let engine = state.engine.clone();
@@ -787,11 +634,7 @@ pub async fn put_object_tagging(
     empty(StatusCode::OK)
 }
 
-pub async fn get_object_tagging(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-) -> Result<Response<Body>> {
+pub async fn get_object_tagging(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
     let engine = state.engine.clone();
     let bucket = b.name.clone();
@@ -806,11 +649,7 @@ pub async fn get_object_tagging(
     ok_xml(x.finish("Tagging"))
 }
 
-pub async fn delete_object_tagging(
-    state: &Arc<State>,
-    r: &Req,
-    b: &BucketRecord,
-) -> Result<Response<Body>> {
+pub async fn delete_object_tagging(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     check_access(r, b, None, true)?;
     let key = r.key()?.to_string();
     let engine = state.engine.clone();
@@ -844,11 +683,7 @@ pub async fn get_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
     let bucket = b.name.clone();
     let o = blocking(move || engine.head_object(&bucket, &key)).await?;
     check_access(r, b, Some(&o.attrs.acl), false)?;
-    let Some(target) = o
-        .symlink_target
-        .as_deref()
-        .filter(|_| o.otype == ObjectType::Symlink)
-    else {
+    let Some(target) = o.symlink_target.as_deref().filter(|_| o.otype == ObjectType::Symlink) else {
         return Err(Error::new(Code::NotSymlink).ctx("Key", o.key.clone()));
     };
     let mut rb = Response::builder()
@@ -872,14 +707,7 @@ mod tests {
         assert_eq!(parse_range("bytes=-10", 100), Some((90, 10)));
         assert_eq!(parse_range("bytes=-200", 100), Some((0, 100)));
         assert_eq!(parse_range("bytes=50-500", 100), Some((50, 50)));
-        for ignored in [
-            "bytes=100-",
-            "bytes=9-3",
-            "bytes=a-b",
-            "items=0-1",
-            "bytes=0-1,3-4",
-            "bytes=-0",
-        ] {
+        for ignored in ["bytes=100-", "bytes=9-3", "bytes=a-b", "items=0-1", "bytes=0-1,3-4", "bytes=-0"] {
             assert_eq!(parse_range(ignored, 100), None, "{ignored}");
         }
         assert_eq!(parse_range("bytes=0-0", 0), None);

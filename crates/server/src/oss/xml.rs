@@ -78,17 +78,11 @@ pub fn parse(body: &[u8], root: &str) -> Result<Node> {
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                stack.push(Node {
-                    name,
-                    ..Default::default()
-                });
+                stack.push(Node { name, ..Default::default() });
             }
             Ok(Event::Empty(e)) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                let n = Node {
-                    name,
-                    ..Default::default()
-                };
+                let n = Node { name, ..Default::default() };
                 match stack.last_mut() {
                     Some(p) => p.children.push(n),
                     None if top.is_none() => top = Some(n),
@@ -127,10 +121,7 @@ pub fn parse(body: &[u8], root: &str) -> Result<Node> {
     }
     let top = top.ok_or_else(|| malformed("empty document"))?;
     if top.name != root {
-        return Err(malformed(format!(
-            "root element is {}, not {root}",
-            top.name
-        )));
+        return Err(malformed(format!("root element is {}, not {root}", top.name)));
     }
     Ok(top)
 }
@@ -153,21 +144,9 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in [
-            &b""[..],
-            b"<Delete>",
-            b"<Delete></Other>",
-            b"<A/><B/>",
-            b"not xml",
-            b"<Other/>",
-        ] {
+        for bad in [&b""[..], b"<Delete>", b"<Delete></Other>", b"<A/><B/>", b"not xml", b"<Other/>"] {
             let e = parse(bad, "Delete").unwrap_err();
-            assert_eq!(
-                e.code,
-                Code::MalformedXML,
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
+            assert_eq!(e.code, Code::MalformedXML, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 
@@ -175,9 +154,6 @@ mod tests {
     fn writer_escapes() {
         let mut x = XmlOut::new("R");
         x.el("K", "a<b&c");
-        assert_eq!(
-            x.finish("R"),
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<R><K>a&lt;b&amp;c</K></R>"
-        );
+        assert_eq!(x.finish("R"), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<R><K>a&lt;b&amp;c</K></R>");
     }
 }
