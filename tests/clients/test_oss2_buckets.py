@@ -99,7 +99,7 @@ def test_bad_acl_value_is_invalid_argument(server, bucket):
 
 
 def test_unimplemented_bucket_feature_is_400_not_implemented(server, bucket):
-    r = signed(server, "GET", bucket.bucket_name, None, params={"website": ""})
+    r = signed(server, "GET", bucket.bucket_name, None, params={"inventory": ""})
     assert r.status_code == 400 and b"<Code>NotImplemented</Code>" in r.content
     assert r.headers["x-oss-ec"] and r.headers["x-oss-request-id"]
 

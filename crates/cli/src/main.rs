@@ -73,6 +73,9 @@ struct ServeArgs {
     /// Seconds a RestoreObject of an Archive or ColdArchive object takes.
     #[arg(long, env = "OSSD_RESTORE_SECONDS", default_value_t = 60)]
     restore_seconds: u64,
+    /// Seconds between writes of buffered access-log lines to the logging target buckets.
+    #[arg(long, env = "OSSD_LOG_FLUSH_SECONDS", default_value_t = 300)]
+    log_flush_seconds: u64,
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "OSSD_LOG", default_value = "info")]
     log: String,
@@ -124,6 +127,7 @@ fn serve(a: ServeArgs) -> ExitCode {
     cfg.copy_limit = a.copy_limit;
     cfg.day_seconds = a.lifecycle_day_seconds;
     cfg.restore_seconds = a.restore_seconds;
+    cfg.log_flush = std::time::Duration::from_secs(a.log_flush_seconds.max(1));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

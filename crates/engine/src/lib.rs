@@ -2,6 +2,7 @@
 //! over a MetaStore and a BlobStore. It knows no HTTP and no vendor. Calls block: run them off async workers.
 
 pub mod crc64;
+pub mod lifecycle;
 pub mod list;
 pub mod model;
 pub mod names;

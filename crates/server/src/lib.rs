@@ -4,6 +4,7 @@
 pub mod body;
 pub mod oss;
 pub mod util;
+pub mod workers;
 
 use body::Body;
 use hyper::server::conn::http1;
@@ -38,6 +39,8 @@ pub struct Config {
     pub day_seconds: u64,
     /// How long a restore of an archive object takes.
     pub restore_seconds: u64,
+    /// How often buffered access-log lines are written to the logging target buckets.
+    pub log_flush: Duration,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             copy_limit: 1 << 30,
             day_seconds: 86_400,
             restore_seconds: 60,
+            log_flush: Duration::from_secs(300),
         }
     }
 }
@@ -70,11 +74,39 @@ pub struct State {
     pub idle_timeout: Duration,
     pub max_buckets: usize,
     pub copy_limit: u64,
-    id_base: u64,
-    id_counter: AtomicU64,
+    pub log_flush: Duration,
+    pub access_log: workers::AccessLog,
+    /// Bucket configuration documents by (bucket, kind); this process is their only writer.
+    pub(crate) configs: std::sync::Mutex<std::collections::HashMap<(String, &'static str), Option<String>>>,
+    pub(crate) id_base: u64,
+    pub(crate) id_counter: AtomicU64,
 }
 
 impl State {
+    /// A bucket's configuration document of one kind, cached.
+    pub async fn bucket_config(self: &Arc<Self>, bucket: &str, kind: &'static str) -> Result<Option<String>> {
+        let k = (bucket.to_string(), kind);
+        if let Some(v) = self.configs.lock().ok().and_then(|c| c.get(&k).cloned()) {
+            return Ok(v);
+        }
+        let engine = self.engine.clone();
+        let b = bucket.to_string();
+        let v = tokio::task::spawn_blocking(move || engine.meta.get_bucket_config(&b, kind))
+            .await
+            .map_err(Error::internal)??;
+        if let Ok(mut c) = self.configs.lock() {
+            c.insert(k, v.clone());
+        }
+        Ok(v)
+    }
+
+    /// Drops cached configurations of a bucket (after a change).
+    pub fn forget_configs(&self, bucket: &str) {
+        if let Ok(mut c) = self.configs.lock() {
+            c.retain(|(b, _), _| b != bucket);
+        }
+    }
+
     /// A fresh request id: 24 uppercase hex digits.
     pub fn request_id(&self) -> String {
         let n = self.id_counter.fetch_add(1, Ordering::Relaxed);
@@ -123,6 +155,9 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         idle_timeout: cfg.idle_timeout,
         max_buckets: cfg.max_buckets,
         copy_limit: cfg.copy_limit,
+        log_flush: cfg.log_flush,
+        access_log: workers::AccessLog::default(),
+        configs: Default::default(),
         id_base: random_u64(),
         id_counter: AtomicU64::new(0),
     });
@@ -162,6 +197,7 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
 /// Serves until `shutdown` resolves, then lets open requests finish (up to 10 s).
 pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) {
     let Bound { listener, state, .. } = bound;
+    workers::spawn(&state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
@@ -205,17 +241,43 @@ pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) 
     }
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), async { while tasks.join_next().await.is_some() {} }).await;
+    let s = state.clone();
+    let _ = tokio::task::spawn_blocking(move || s.access_log.flush(&s)).await;
 }
 
 async fn handle(
     state: Arc<State>,
     req: hyper::Request<hyper::body::Incoming>,
-    _peer: SocketAddr,
+    peer: SocketAddr,
 ) -> hyper::Response<Body> {
     let id = state.request_id();
+    let started = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let uri = req.uri().to_string();
+    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+    let (referer, agent, host, req_len) =
+        (header("referer"), header("user-agent"), header("host"), header("content-length"));
     let resp = oss::handle(&state, req, &id).await;
+    if let Some(info) = resp.extensions().get::<oss::RequestInfo>().cloned() {
+        if let Some(bucket) = info.bucket.as_deref() {
+            if let Ok(Some(_)) = state.bucket_config(bucket, oss::config::LOGGING).await {
+                let sent = resp.headers().get("content-length").and_then(|v| v.to_str().ok()).unwrap_or("0");
+                let code = resp.extensions().get::<oss::LoggedCode>().map(|c| c.0).unwrap_or("-");
+                let ms = started.elapsed().as_millis();
+                let time = httpdate::fmt_http_date(std::time::SystemTime::now());
+                let requester = if info.requester.is_empty() { "-" } else { info.requester.as_str() };
+                let line = format!(
+                    "{} - - [{time}] \"{method} {uri} HTTP/1.1\" {} {sent} {ms} \"{referer}\" \"{agent}\" \"{host}\" \"{id}\" \"true\" \"{requester}\" \"{}\" \"{bucket}\" \"{}\" - {ms} \"{code}\" {req_len} \"{requester}\"",
+                    peer.ip(),
+                    resp.status().as_u16(),
+                    info.operation,
+                    util::encode(info.key.as_deref().unwrap_or("-")),
+                );
+                state.access_log.record(bucket, line);
+            }
+        }
+    }
     let code = resp.headers().get("x-oss-ec").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
     tracing::info!(target: "ossd::request", "{id} {method} {path} {} {code}", resp.status().as_u16());
     resp

@@ -169,6 +169,7 @@ pub async fn delete_bucket(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Res
     let engine = state.engine.clone();
     let name = b.name.clone();
     blocking(move || engine.delete_bucket(&name)).await?;
+    state.forget_configs(&b.name);
     empty(StatusCode::NO_CONTENT)
 }
 

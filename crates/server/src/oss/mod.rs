@@ -2,8 +2,10 @@
 
 pub mod auth;
 mod bucket;
+pub mod config;
 mod multipart;
 mod object;
+mod web;
 mod worm;
 pub mod xml;
 
@@ -22,6 +24,46 @@ use std::sync::Arc;
 /// The wire code of an error response, kept for the request log.
 #[derive(Clone, Copy)]
 pub struct LoggedCode(pub &'static str);
+
+/// What the request touched, kept for the access log.
+#[derive(Clone)]
+pub struct RequestInfo {
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    pub requester: String,
+    pub operation: &'static str,
+}
+
+/// The OSS operation name of a request, for the access log.
+fn operation(r: &Req) -> &'static str {
+    let obj = r.key.is_some();
+    match (&r.method, r.bucket.is_some(), obj) {
+        (&Method::GET, false, _) => "GetService",
+        (&Method::GET, true, true) if r.has("uploadId") => "ListParts",
+        (&Method::GET, true, true) => "GetObject",
+        (&Method::GET, true, false) if r.has("uploads") => "ListMultipartUploads",
+        (&Method::GET, true, false) if r.query.iter().any(|(k, _)| auth::V1_SUBRESOURCES.contains(&k.as_str())) => {
+            "GetBucketConfig"
+        }
+        (&Method::GET, true, false) => "GetBucket",
+        (&Method::HEAD, _, true) => "HeadObject",
+        (&Method::HEAD, _, false) => "HeadBucket",
+        (&Method::PUT, _, true) if r.has("uploadId") => "UploadPart",
+        (&Method::PUT, _, true) if r.headers.contains_key("x-oss-copy-source") => "CopyObject",
+        (&Method::PUT, _, true) => "PutObject",
+        (&Method::PUT, _, false) => "PutBucket",
+        (&Method::DELETE, _, true) if r.has("uploadId") => "AbortMultipartUpload",
+        (&Method::DELETE, _, true) => "DeleteObject",
+        (&Method::DELETE, _, false) => "DeleteBucket",
+        (&Method::POST, _, true) if r.has("append") => "AppendObject",
+        (&Method::POST, _, true) if r.has("uploads") => "InitiateMultipartUpload",
+        (&Method::POST, _, true) if r.has("uploadId") => "CompleteMultipartUpload",
+        (&Method::POST, _, _) if r.has("delete") => "DeleteMultipleObjects",
+        (&Method::POST, _, _) => "PostObject",
+        (&Method::OPTIONS, _, _) => "Options",
+        _ => "Unknown",
+    }
+}
 
 /// One parsed request.
 pub struct Req {
@@ -127,23 +169,37 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
         user: None,
     };
     let is_head = r.method == Method::HEAD;
-    let result = match auth::authenticate(state, &r).await {
-        Ok(user) => {
-            r.user = user;
-            route(state, &r, body).await
+    let result = if r.method == Method::OPTIONS {
+        // A CORS preflight is anonymous by definition.
+        web::preflight(state, &r).await
+    } else {
+        match auth::authenticate(state, &r).await {
+            Ok(user) => {
+                r.user = user;
+                route(state, &r, body).await
+            }
+            Err(e) => Err(e),
         }
-        Err(e) => Err(e),
     };
     let mut resp = match result {
         Ok(resp) => resp,
         Err(e) => error_response(&e, &r, is_head),
     };
+    if r.method != Method::OPTIONS {
+        web::add_cors_headers(state, &r, &mut resp).await;
+    }
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(id) {
         h.insert("x-oss-request-id", v);
     }
     h.insert(http::header::SERVER, HeaderValue::from_static("ossd"));
     h.insert("x-oss-server-time", HeaderValue::from_static("0"));
+    resp.extensions_mut().insert(RequestInfo {
+        bucket: r.bucket.clone(),
+        key: r.key.clone(),
+        requester: r.owner_id().to_string(),
+        operation: operation(&r),
+    });
     resp
 }
 
@@ -187,10 +243,6 @@ pub fn error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
 
 /// Which sub-resources name an operation (as opposed to plain parameters).
 const BUCKET_SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
-    "cors",
-    "lifecycle",
-    "logging",
-    "website",
     "referer",
     "policy",
     "encryption",
@@ -219,10 +271,6 @@ const BUCKET_SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
 
 async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<Body>> {
     let m = &r.method;
-    if *m == Method::OPTIONS {
-        // No CORS rules can be set yet, so no preflight is allowed.
-        return Err(Error::new(Code::AccessForbidden));
-    }
     let Some(bucket_name) = r.bucket.as_deref() else {
         return match *m {
             Method::GET => bucket::list_buckets(state, r).await,
@@ -238,6 +286,14 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
         let b = bucket_record(state, bucket_name).await?;
         if r.has("worm") || r.has("wormId") {
             return worm::handle(state, r, &b, body).await;
+        }
+        for kind in [config::CORS, config::LIFECYCLE, config::WEBSITE, config::LOGGING] {
+            if r.has(kind) {
+                return config::handle(state, r, &b, kind, body).await;
+            }
+        }
+        if let Some(site) = web::website_key(state, r).await? {
+            return website_get(state, r, &b, site).await;
         }
         if let Some(sub) = unimplemented_subresource(r) {
             return Err(not_implemented_op(sub));
@@ -263,6 +319,9 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
     if let Some(sub) = unimplemented_subresource(r).filter(|s| *s != "tagging") {
         return Err(not_implemented_op(sub));
     }
+    if let Some(site) = web::website_key(state, r).await? {
+        return website_get(state, r, &b, site).await;
+    }
     match *m {
         Method::PUT if r.has("acl") => object::put_object_acl(state, r, &b).await,
         Method::PUT if r.has("tagging") => object::put_object_tagging(state, r, &b, body).await,
@@ -285,6 +344,33 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
         Method::POST if r.has("append") => object::append_object(state, r, &b, body).await,
         Method::POST if r.has("restore") => worm::restore_object(state, r, &b, body).await,
         _ => Err(Error::new(Code::MethodNotAllowed).ctx("Method", m.as_str()).ctx("ResourceType", "Object")),
+    }
+}
+
+/// An anonymous GET on a website bucket: the index document for the root and "directories", and the
+/// error document (with 404) for a key that does not exist.
+async fn website_get(
+    state: &Arc<State>,
+    r: &Req,
+    b: &BucketRecord,
+    (key, error_key): (String, Option<String>),
+) -> Result<Response<Body>> {
+    let site = Req {
+        id: r.id.clone(),
+        method: Method::GET,
+        headers: r.headers.clone(),
+        host: r.host.clone(),
+        bucket: r.bucket.clone(),
+        key: Some(key),
+        query: Vec::new(),
+        user: None,
+    };
+    match object::get_object(state, &site, b, false).await {
+        Err(e) if e.code == Code::NoSuchKey => match &error_key {
+            Some(k) => web::error_document(state, r, k).await.ok_or(e),
+            None => Err(e),
+        },
+        other => other,
     }
 }
 
@@ -421,6 +507,9 @@ mod tests {
             idle_timeout: std::time::Duration::from_secs(1),
             max_buckets: 100,
             copy_limit: 1 << 30,
+            log_flush: std::time::Duration::from_secs(1),
+            access_log: Default::default(),
+            configs: Default::default(),
             id_base: 0,
             id_counter: std::sync::atomic::AtomicU64::new(0),
         }
