@@ -76,6 +76,21 @@ struct ServeArgs {
     /// Seconds between writes of buffered access-log lines to the logging target buckets.
     #[arg(long, env = "OSSD_LOG_FLUSH_SECONDS", default_value_t = 300)]
     log_flush_seconds: u64,
+    /// Requests per second for the whole server (503 TotalQpsLimitExceeded past it); 0 is no limit.
+    #[arg(long, env = "OSSD_TOTAL_QPS_LIMIT", default_value_t = 0)]
+    total_qps_limit: u64,
+    /// Service and bucket operations per second (503 MetaOperationQpsLimitExceeded); 0 is no limit.
+    #[arg(long, env = "OSSD_META_QPS_LIMIT", default_value_t = 0)]
+    meta_qps_limit: u64,
+    /// Requests per second per user (429 QpsLimitExceeded); 0 is no limit.
+    #[arg(long, env = "OSSD_USER_QPS_LIMIT", default_value_t = 0)]
+    user_qps_limit: u64,
+    /// Download bytes per second per bucket (503 DownloadTrafficRateLimitExceeded); 0 is no limit.
+    #[arg(long, env = "OSSD_DOWNLOAD_BANDWIDTH_LIMIT", default_value_t = 0)]
+    download_bandwidth_limit: u64,
+    /// Upload bytes per second per bucket (503 UploadTrafficRateLimitExceeded); 0 is no limit.
+    #[arg(long, env = "OSSD_UPLOAD_BANDWIDTH_LIMIT", default_value_t = 0)]
+    upload_bandwidth_limit: u64,
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "OSSD_LOG", default_value = "info")]
     log: String,
@@ -127,6 +142,13 @@ fn serve(a: ServeArgs) -> ExitCode {
     cfg.copy_limit = a.copy_limit;
     cfg.day_seconds = a.lifecycle_day_seconds;
     cfg.restore_seconds = a.restore_seconds;
+    cfg.limits = ossd_server::limits::LimitConfig {
+        total_qps: a.total_qps_limit,
+        meta_qps: a.meta_qps_limit,
+        user_qps: a.user_qps_limit,
+        download_bps: a.download_bandwidth_limit,
+        upload_bps: a.upload_bandwidth_limit,
+    };
     cfg.log_flush = std::time::Duration::from_secs(a.log_flush_seconds.max(1));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

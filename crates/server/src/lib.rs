@@ -2,6 +2,7 @@
 //! Requests go to a dialect (only OSS so far), which turns them into engine calls.
 
 pub mod body;
+pub mod limits;
 pub mod oss;
 pub mod util;
 pub mod workers;
@@ -41,6 +42,7 @@ pub struct Config {
     pub restore_seconds: u64,
     /// How often buffered access-log lines are written to the logging target buckets.
     pub log_flush: Duration,
+    pub limits: limits::LimitConfig,
 }
 
 impl Config {
@@ -59,6 +61,7 @@ impl Config {
             day_seconds: 86_400,
             restore_seconds: 60,
             log_flush: Duration::from_secs(300),
+            limits: limits::LimitConfig::default(),
         }
     }
 }
@@ -75,6 +78,7 @@ pub struct State {
     pub max_buckets: usize,
     pub copy_limit: u64,
     pub log_flush: Duration,
+    pub limits: limits::Limits,
     pub access_log: workers::AccessLog,
     /// Bucket configuration documents by (bucket, kind); this process is their only writer.
     pub(crate) configs: std::sync::Mutex<std::collections::HashMap<(String, &'static str), Option<String>>>,
@@ -156,6 +160,7 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         max_buckets: cfg.max_buckets,
         copy_limit: cfg.copy_limit,
         log_flush: cfg.log_flush,
+        limits: limits::Limits::new(cfg.limits),
         access_log: workers::AccessLog::default(),
         configs: Default::default(),
         id_base: random_u64(),

@@ -176,7 +176,20 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
         match auth::authenticate(state, &r).await {
             Ok(user) => {
                 r.user = user;
-                route(state, &r, body).await
+                match admit(state, &r) {
+                    Ok(()) => {
+                        let resp = route(state, &r, body).await;
+                        if let (Ok(resp), Some(b)) = (&resp, &r.bucket) {
+                            if r.method == Method::GET && r.key.is_some() {
+                                let sent = resp.headers().get(http::header::CONTENT_LENGTH);
+                                let n = sent.and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+                                state.limits.charge_download(b, n);
+                            }
+                        }
+                        resp
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Err(e) => Err(e),
         }
@@ -201,6 +214,22 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
         operation: operation(&r),
     });
     resp
+}
+
+/// Applies the configured QPS and bandwidth limits before any work is done.
+fn admit(state: &State, r: &Req) -> Result<()> {
+    state.limits.admit(r.key.is_none(), r.user.as_ref().map(|u| u.access_key_id.as_str()))?;
+    if let (Some(b), true) = (&r.bucket, r.key.is_some()) {
+        match r.method {
+            Method::GET => state.limits.check_download(b)?,
+            Method::PUT | Method::POST => {
+                let n = r.h("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+                state.limits.admit_upload(b, n)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn host_id(r: &Req) -> String {
@@ -508,6 +537,7 @@ mod tests {
             max_buckets: 100,
             copy_limit: 1 << 30,
             log_flush: std::time::Duration::from_secs(1),
+            limits: Default::default(),
             access_log: Default::default(),
             configs: Default::default(),
             id_base: 0,

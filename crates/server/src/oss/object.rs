@@ -57,6 +57,25 @@ pub fn check_sse(r: &Req) -> Result<()> {
     }
 }
 
+/// `x-oss-traffic-limit`, in bit/s (819200 to 838860800), as bytes per second.
+pub fn traffic_limit(r: &Req) -> Result<Option<u64>> {
+    let Some(v) = r.h("x-oss-traffic-limit").or(r.q("x-oss-traffic-limit")) else { return Ok(None) };
+    match v.trim().parse::<u64>() {
+        Ok(bits) if (819_200..=838_860_800).contains(&bits) => Ok(Some(bits / 8)),
+        _ => Err(Error::invalid_argument(
+            "x-oss-traffic-limit",
+            v,
+            "The traffic limit must be between 819200 and 838860800 bit/s.",
+        )),
+    }
+}
+
+/// How long to wait so that `sent` bytes since `start` do not exceed `rate` bytes per second.
+fn pace(start: std::time::Instant, sent: u64, rate: u64) -> Option<std::time::Duration> {
+    let due = std::time::Duration::from_secs_f64(sent as f64 / rate as f64);
+    due.checked_sub(start.elapsed())
+}
+
 fn content_length(r: &Req) -> Result<Option<u64>> {
     if let Some(v) = r.h("content-length") {
         return v
@@ -77,8 +96,9 @@ fn content_length(r: &Req) -> Result<Option<u64>> {
 /// A body that stalls longer than the idle timeout gives RequestTimeout and leaves no blob behind.
 pub async fn receive_body(state: &State, r: &Req, body: Incoming) -> Result<BlobInfo> {
     let len = content_length(r)?;
+    let rate = traffic_limit(r)?;
     let engine = state.engine.clone();
-    let info = if len.is_some_and(|n| n <= SMALL_BODY) {
+    let info = if len.is_some_and(|n| n <= SMALL_BODY) && rate.is_none() {
         let data = read_small_body(state, body, SMALL_BODY as usize).await?;
         blocking(move || {
             let mut w = engine.new_blob()?;
@@ -97,6 +117,7 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming) -> Result<Blob
         });
         let mut body = body;
         let mut failure = None;
+        let (started, mut received) = (std::time::Instant::now(), 0u64);
         loop {
             match tokio::time::timeout(state.idle_timeout, body.frame()).await {
                 Err(_) => {
@@ -110,8 +131,12 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming) -> Result<Blob
                 }
                 Ok(Some(Ok(f))) => {
                     if let Ok(d) = f.into_data() {
+                        received += d.len() as u64;
                         if tx.send(d).await.is_err() {
                             break;
+                        }
+                        if let Some(wait) = rate.and_then(|r| pace(started, received, r)) {
+                            tokio::time::sleep(wait).await;
                         }
                     }
                 }
@@ -344,7 +369,7 @@ async fn readable(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Objec
 }
 
 /// Streams bytes `[start, start+len)` of `rec` from a blocking reader, one chunk at a time.
-pub fn stream_object(state: &State, rec: ObjectRecord, start: u64, len: u64) -> Body {
+pub fn stream_object(state: &State, rec: ObjectRecord, start: u64, len: u64, rate: Option<u64>) -> Body {
     if len == 0 {
         return Body::Empty;
     }
@@ -353,8 +378,13 @@ pub fn stream_object(state: &State, rec: ObjectRecord, start: u64, len: u64) -> 
     tokio::task::spawn_blocking(move || {
         let mut reader = engine.reader(&rec, start, len);
         let mut left = len;
+        let started = std::time::Instant::now();
+        let chunk = rate.map(|r| (r as usize / 4).clamp(4096, CHUNK)).unwrap_or(CHUNK);
         while left > 0 {
-            let mut buf = vec![0u8; CHUNK.min(left as usize)];
+            if let Some(wait) = rate.and_then(|r| pace(started, len - left, r)) {
+                std::thread::sleep(wait);
+            }
+            let mut buf = vec![0u8; chunk.min(left as usize)];
             let mut filled = 0;
             while filled < buf.len() {
                 match reader.read(&mut buf[filled..]) {
@@ -384,6 +414,7 @@ pub fn stream_object(state: &State, rec: ObjectRecord, start: u64, len: u64) -> 
 
 pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: bool) -> Result<Response<Body>> {
     let o = readable(state, r, b).await?;
+    let rate = traffic_limit(r)?;
     check_conditions(
         &o,
         r.h("if-match"),
@@ -423,7 +454,7 @@ pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: boo
     if !o.attrs.tags.is_empty() {
         rb = rb.header("x-oss-tagging-count", o.attrs.tags.len().to_string());
     }
-    let body = if head { Body::Empty } else { stream_object(state, o, start, len) };
+    let body = if head { Body::Empty } else { stream_object(state, o, start, len, rate) };
     rb.body(body).map_err(Error::internal)
 }
 

@@ -1,0 +1,77 @@
+"""QPS and bandwidth limits (each on a server of its own), and x-oss-traffic-limit."""
+import time
+
+import oss2
+
+from conftest import AK, REGION, SK, Server, check_error, new_name, raises
+
+
+def with_server(args, fn):
+    s = Server(extra_args=args)
+    try:
+        b = oss2.Bucket(oss2.Auth(AK, SK), s.endpoint, new_name("l"), region=REGION)
+        b.create_bucket()
+        fn(s, b)
+    finally:
+        s.cleanup()
+
+
+def first_error(calls):
+    for c in calls:
+        try:
+            c()
+        except oss2.exceptions.ServerError as e:
+            return e
+    return None
+
+
+def test_total_qps():
+    def run(s, b):
+        e = first_error([lambda: b.object_exists("k")] * 50)
+        assert e is not None
+        check_error(s, e, oss2.exceptions.ServerError, 503, "TotalQpsLimitExceeded")
+    with_server(["--total-qps-limit", "5"], run)
+
+
+def test_meta_qps_counts_only_service_and_bucket_operations():
+    def run(s, b):
+        time.sleep(1.1)
+        for _ in range(10):
+            b.put_object("k", b"x")  # object operations are not meta operations
+        e = first_error([b.get_bucket_info] * 20)
+        assert e is not None
+        check_error(s, e, oss2.exceptions.ServerError, 503, "MetaOperationQpsLimitExceeded")
+    with_server(["--meta-qps-limit", "3"], run)
+
+
+def test_user_qps():
+    def run(s, b):
+        e = first_error([lambda: b.object_exists("k")] * 30)
+        assert e is not None
+        check_error(s, e, oss2.exceptions.ServerError, 429, "QpsLimitExceeded")
+    with_server(["--user-qps-limit", "4"], run)
+
+
+def test_bandwidth_limits():
+    def run(s, b):
+        data = b"z" * 300_000
+        b.put_object("big", data)
+        e = raises(b.put_object, "big2", data)
+        check_error(s, e, oss2.exceptions.ServerError, 503, "UploadTrafficRateLimitExceeded")
+        assert b.get_object("big").read() == data
+        e = raises(b.get_object, "big")
+        check_error(s, e, oss2.exceptions.ServerError, 503, "DownloadTrafficRateLimitExceeded")
+    with_server(["--download-bandwidth-limit", "100000", "--upload-bandwidth-limit", "100000"], run)
+
+
+def test_traffic_limit_header(server, bucket):
+    data = bytes(range(256)) * 800  # 200 KiB
+    bucket.put_object("t", data)
+    started = time.time()
+    got = bucket.get_object("t", headers={"x-oss-traffic-limit": "819200"}).read()
+    assert got == data and time.time() - started >= 1.5, "100 KB/s for 200 KiB takes about 2 s"
+    started = time.time()
+    bucket.put_object("t2", data, headers={"x-oss-traffic-limit": "819200"})
+    assert time.time() - started >= 1.5
+    e = raises(bucket.get_object, "t", headers={"x-oss-traffic-limit": "100"})
+    check_error(server, e, oss2.exceptions.InvalidArgument, 400, "InvalidArgument")
