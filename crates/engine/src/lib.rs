@@ -119,9 +119,9 @@ impl Engine {
 
     // ---- objects ----
 
-    /// Opens a new blob for an upload's bytes.
-    pub fn new_blob(&self) -> Result<BlobWriter> {
-        self.blobs.create().map_err(io)
+    /// Opens a new blob for an upload's bytes, encrypted at rest when `encrypt`.
+    pub fn new_blob(&self, encrypt: bool) -> Result<BlobWriter> {
+        self.blobs.create(encrypt).map_err(io)
     }
 
     fn record(bucket: &str, key: &str, blob: &BlobInfo, attrs: ObjectAttrs) -> ObjectRecord {
@@ -308,12 +308,12 @@ impl Engine {
 
     /// A reader of bytes `[start, start+len)` of the object.
     pub fn reader(&self, rec: &ObjectRecord, start: u64, len: u64) -> SegmentReader<'_> {
-        SegmentReader::new(&self.blobs, &rec.segments, start, len)
+        SegmentReader::new(&self.blobs, &rec.segments, start, len, rec.attrs.sse.is_some())
     }
 
-    /// Copies bytes `[start, start+len)` of `rec` into a new blob.
-    pub fn copy_data(&self, rec: &ObjectRecord, start: u64, len: u64) -> Result<BlobInfo> {
-        let mut w = self.new_blob()?;
+    /// Copies bytes `[start, start+len)` of `rec` into a new blob (encrypted when `encrypt`).
+    pub fn copy_data(&self, rec: &ObjectRecord, start: u64, len: u64, encrypt: bool) -> Result<BlobInfo> {
+        let mut w = self.new_blob(encrypt)?;
         let mut r = self.reader(rec, start, len);
         let mut buf = vec![0u8; 256 * 1024];
         loop {

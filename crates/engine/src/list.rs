@@ -129,7 +129,7 @@ mod tests {
         let e = Engine::open(&dir, false, "cn-hangzhou").unwrap();
         e.create_bucket("u", "bkt", "private", "Standard").unwrap();
         for k in keys {
-            let mut w = e.new_blob().unwrap();
+            let mut w = e.new_blob(false).unwrap();
             w.write(k.as_bytes()).unwrap();
             let b = w.finish().unwrap();
             e.put_object("bkt", k, b, ObjectAttrs::default(), false).unwrap();

@@ -228,6 +228,10 @@ catalog! {
         "The WORM Configuration is locked.",
         "The bucket's retention policy is locked and can no longer be aborted.",
         "A locked policy can only be extended.";
+    KmsServiceNotEnabled: "KmsServiceNotEnabled", 403, "0026-90000024", Never,
+        "The OSS KMS service is not enabled.",
+        "x-oss-server-side-encryption: KMS asks for keys from a key management service, and ossd has none.",
+        "Use x-oss-server-side-encryption: AES256 (keys managed by ossd).";
     // 404
     SymlinkTargetNotExist: "SymlinkTargetNotExist", 404, "0026-90000015", Never,
         "The symlink target object does not exist.",

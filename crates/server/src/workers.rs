@@ -40,7 +40,7 @@ impl AccessLog {
             let mut body = lines.join("\n");
             body.push('\n');
             let write = || -> ossd_errors::Result<()> {
-                let mut w = state.engine.new_blob()?;
+                let mut w = state.engine.new_blob(false)?;
                 w.write(body.as_bytes()).map_err(ossd_errors::Error::internal)?;
                 let info = w.finish().map_err(ossd_errors::Error::internal)?;
                 let attrs = ObjectAttrs {

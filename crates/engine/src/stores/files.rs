@@ -1,5 +1,6 @@
 //! BlobStore on local files: blobs are named by internal id under `<data>/blobs`, never by user key.
 
+use aes::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use md5::{Digest, Md5};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -14,9 +15,52 @@ pub struct BlobInfo {
     pub crc64: u64,
 }
 
+/// AES-256 in counter mode; the nonce is the blob id, so every blob has its own key stream and a range
+/// read seeks straight to its offset.
+type Cipher = ctr::Ctr128BE<aes::Aes256>;
+
+fn cipher(key: &[u8; 32], blob: u64, offset: u64) -> Cipher {
+    let mut iv = [0u8; 16];
+    iv[..8].copy_from_slice(&blob.to_be_bytes());
+    let mut c = Cipher::new(key.into(), &iv.into());
+    c.seek(offset);
+    c
+}
+
 pub struct FileBlobStore {
     root: PathBuf,
     fsync: bool,
+    /// The master key for encryption at rest, kept in `<data>/master.key`.
+    master: [u8; 32],
+}
+
+/// Reads the master key, creating it (readable by the owner only) on first use.
+fn master_key(data_dir: &Path) -> io::Result<[u8; 32]> {
+    let path = data_dir.join("master.key");
+    match fs::read(&path) {
+        Ok(k) if k.len() == 32 => {
+            let mut key = [0u8; 32];
+            key.copy_from_slice(&k);
+            Ok(key)
+        }
+        Ok(_) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("{} is not a 32-byte key", path.display()))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            getrandom::getrandom(&mut key).map_err(|e| io::Error::other(e.to_string()))?;
+            let mut opts = OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(&path)?;
+            f.write_all(&key)?;
+            f.sync_all()?;
+            Ok(key)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 impl FileBlobStore {
@@ -25,7 +69,8 @@ impl FileBlobStore {
         for i in 0..256 {
             fs::create_dir_all(root.join(format!("{i:02x}")))?;
         }
-        Ok(FileBlobStore { root, fsync })
+        let master = master_key(data_dir)?;
+        Ok(FileBlobStore { root, fsync, master })
     }
 
     fn dir_of(&self, id: u64) -> PathBuf {
@@ -36,8 +81,8 @@ impl FileBlobStore {
         self.dir_of(id).join(format!("{id:016x}"))
     }
 
-    /// Starts a new blob with a fresh id.
-    pub fn create(&self) -> io::Result<BlobWriter> {
+    /// Starts a new blob with a fresh id, encrypted at rest when `encrypt`.
+    pub fn create(&self, encrypt: bool) -> io::Result<BlobWriter> {
         loop {
             let id = crate::model::random_u64();
             let path = self.path_of(id);
@@ -52,6 +97,8 @@ impl FileBlobStore {
                         md5: Md5::new(),
                         crc: crc64fast::Digest::new(),
                         size: 0,
+                        enc: encrypt.then(|| cipher(&self.master, id, 0)),
+                        scratch: Vec::new(),
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -98,6 +145,8 @@ pub struct BlobWriter {
     md5: Md5,
     crc: crc64fast::Digest,
     size: u64,
+    enc: Option<Cipher>,
+    scratch: Vec<u8>,
 }
 
 impl BlobWriter {
@@ -111,7 +160,15 @@ impl BlobWriter {
 
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
         let f = self.file.as_mut().ok_or_else(|| io::Error::other("blob already finished"))?;
-        f.write_all(data)?;
+        match &mut self.enc {
+            Some(c) => {
+                self.scratch.clear();
+                self.scratch.extend_from_slice(data);
+                c.apply_keystream(&mut self.scratch);
+                f.write_all(&self.scratch)?;
+            }
+            None => f.write_all(data)?,
+        }
         self.md5.update(data);
         self.crc.write(data);
         self.size += data.len() as u64;
@@ -148,19 +205,20 @@ pub struct SegmentReader<'a> {
     /// Offset inside segs[idx].
     off: u64,
     remaining: u64,
-    cur: Option<File>,
+    cur: Option<(File, Option<Cipher>)>,
+    decrypt: bool,
 }
 
 impl<'a> SegmentReader<'a> {
     /// Reads bytes `[start, start+len)` of the object made of `segs`.
-    pub fn new(store: &'a FileBlobStore, segs: &[crate::model::Segment], start: u64, len: u64) -> Self {
+    pub fn new(store: &'a FileBlobStore, segs: &[crate::model::Segment], start: u64, len: u64, decrypt: bool) -> Self {
         let mut idx = 0;
         let mut off = start;
         while idx < segs.len() && off >= segs[idx].len {
             off -= segs[idx].len;
             idx += 1;
         }
-        SegmentReader { store, segs: segs.to_vec(), idx, off, remaining: len, cur: None }
+        SegmentReader { store, segs: segs.to_vec(), idx, off, remaining: len, cur: None, decrypt }
     }
 }
 
@@ -182,13 +240,17 @@ impl Read for SegmentReader<'_> {
             if self.cur.is_none() {
                 let mut f = self.store.open_blob(seg.blob)?;
                 f.seek(SeekFrom::Start(self.off))?;
-                self.cur = Some(f);
+                let c = self.decrypt.then(|| cipher(&self.store.master, seg.blob, self.off));
+                self.cur = Some((f, c));
             }
             let want = buf.len().min((seg.len - self.off).min(self.remaining) as usize);
-            let f = self.cur.as_mut().ok_or_else(|| io::Error::other("no open blob"))?;
+            let (f, c) = self.cur.as_mut().ok_or_else(|| io::Error::other("no open blob"))?;
             let n = f.read(&mut buf[..want])?;
             if n == 0 {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its record"));
+            }
+            if let Some(c) = c {
+                c.apply_keystream(&mut buf[..n]);
             }
             self.off += n as u64;
             self.remaining -= n as u64;
@@ -215,7 +277,7 @@ mod tests {
         let mut segs = Vec::new();
         let mut all = Vec::new();
         for part in [&b"hello "[..], b"", b"wide ", b"world"] {
-            let mut w = s.create().unwrap();
+            let mut w = s.create(false).unwrap();
             w.write(part).unwrap();
             let info = w.finish().unwrap();
             assert_eq!(info.crc64, crate::crc64::checksum(part));
@@ -224,7 +286,7 @@ mod tests {
         }
         for start in 0..all.len() {
             for end in start..=all.len() {
-                let mut r = SegmentReader::new(&s, &segs, start as u64, (end - start) as u64);
+                let mut r = SegmentReader::new(&s, &segs, start as u64, (end - start) as u64, false);
                 let mut out = Vec::new();
                 r.read_to_end(&mut out).unwrap();
                 assert_eq!(out, &all[start..end], "{start}..{end}");
@@ -234,10 +296,39 @@ mod tests {
     }
 
     #[test]
+    fn encrypted_blobs_are_ciphertext_on_disk_and_plaintext_in_every_range() {
+        let dir = tmp();
+        let s = FileBlobStore::open(&dir, false).unwrap();
+        let plain: Vec<u8> = (0..5000u32).map(|i| (i % 7) as u8 + b'a').collect();
+        let mut segs = Vec::new();
+        for part in plain.chunks(1700) {
+            let mut w = s.create(true).unwrap();
+            w.write(&part[..10]).unwrap();
+            w.write(&part[10..]).unwrap();
+            let info = w.finish().unwrap();
+            assert_eq!(info.crc64, crate::crc64::checksum(part), "checksums are of the plaintext");
+            let on_disk = fs::read(s.path_of(info.id)).unwrap();
+            assert_ne!(on_disk, part);
+            segs.push(Segment { blob: info.id, len: info.size });
+        }
+        for (start, end) in [(0, 5000), (1, 2), (1699, 1701), (3000, 4999), (4999, 5000)] {
+            let mut out = Vec::new();
+            SegmentReader::new(&s, &segs, start, end - start, true).read_to_end(&mut out).unwrap();
+            assert_eq!(out, &plain[start as usize..end as usize]);
+        }
+        // The key persists across reopening.
+        let again = FileBlobStore::open(&dir, false).unwrap();
+        let mut out = Vec::new();
+        SegmentReader::new(&again, &segs, 0, 5000, true).read_to_end(&mut out).unwrap();
+        assert_eq!(out, plain);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn dropped_writer_leaves_no_file() {
         let dir = tmp();
         let s = FileBlobStore::open(&dir, false).unwrap();
-        let mut w = s.create().unwrap();
+        let mut w = s.create(false).unwrap();
         w.write(b"partial").unwrap();
         let id = w.id();
         drop(w);

@@ -496,6 +496,9 @@ pub fn object_headers(mut b: http::response::Builder, o: &ObjectRecord) -> http:
     if o.otype == ossd_engine::model::ObjectType::Appendable {
         b = b.header("x-oss-next-append-position", o.size.to_string());
     }
+    if let Some(s) = &o.attrs.sse {
+        b = b.header("x-oss-server-side-encryption", s.as_str());
+    }
     if let Some(r) = o.restore {
         let now = ossd_engine::model::now_ms();
         if now < r.ready_ms {

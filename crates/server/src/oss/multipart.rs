@@ -2,7 +2,7 @@
 
 use super::bucket::limit_param;
 use super::object::{
-    attrs_from_headers, check_sse, copy_source_object, parse_range, receive_body, reject_unsupported_write_headers,
+    attrs_from_headers, copy_source_object, parse_range, receive_body, reject_unsupported_write_headers,
 };
 use super::xml::{parse, XmlOut};
 use super::{blocking, check_access, empty, ok_xml, read_small_body, Req};
@@ -28,7 +28,6 @@ pub async fn initiate(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<R
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name(&key)?;
     check_access(r, b, None, true)?;
-    check_sse(r)?;
     let attrs = attrs_from_headers(r, b)?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
@@ -58,7 +57,8 @@ pub async fn upload_part(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
     let upload_id = r.q("uploadId").unwrap_or("").to_string();
     let engine = state.engine.clone();
     let (bucket, k, id) = (b.name.clone(), key.clone(), upload_id.clone());
-    blocking(move || engine.upload(&bucket, &k, &id)).await?;
+    let upload = blocking(move || engine.upload(&bucket, &k, &id)).await?;
+    let encrypt = upload.attrs.sse.is_some();
     if r.headers.contains_key("x-oss-copy-source") {
         let src = copy_source_object(state, r).await?;
         let (start, len) = match r.h("x-oss-copy-source-range") {
@@ -70,7 +70,7 @@ pub async fn upload_part(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
         let engine = state.engine.clone();
         let bucket = b.name.clone();
         let p = blocking(move || {
-            let info = engine.copy_data(&src, start, len)?;
+            let info = engine.copy_data(&src, start, len, encrypt)?;
             engine.upload_part(&bucket, &upload_id, n, info)
         })
         .await?;
@@ -84,7 +84,7 @@ pub async fn upload_part(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
             .map_err(Error::internal);
     }
     reject_unsupported_write_headers(r)?;
-    let info = receive_body(state, r, body).await?;
+    let info = receive_body(state, r, body, encrypt).await?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let p = blocking(move || engine.upload_part(&bucket, &upload_id, n, info)).await?;

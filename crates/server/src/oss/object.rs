@@ -46,14 +46,17 @@ pub fn reject_unsupported_write_headers(r: &Req) -> Result<()> {
     Ok(())
 }
 
-/// Checks the server-side encryption header. AES256 at rest comes with the encryption feature.
-pub fn check_sse(r: &Req) -> Result<()> {
+/// The server-side encryption a request asks for: AES256 (keys managed by ossd) or none.
+/// KMS needs a key management service, which ossd does not have; SM4 is not offered.
+pub fn check_sse(r: &Req) -> Result<Option<String>> {
     match r.h("x-oss-server-side-encryption") {
-        None => Ok(()),
-        Some("AES256") | Some("KMS") | Some("SM4") => Err(Error::new(Code::NotImplemented)
-            .msg("Server-side encryption is not implemented by ossd yet.")
+        None => Ok(None),
+        Some("AES256") => Ok(Some("AES256".into())),
+        Some("KMS") => Err(Error::new(Code::KmsServiceNotEnabled).ctx("Header", "x-oss-server-side-encryption")),
+        Some("SM4") => Err(Error::new(Code::NotImplemented)
+            .msg("SM4 server-side encryption is not available in ossd; use AES256.")
             .ctx("Header", "x-oss-server-side-encryption")),
-        Some(_) => Err(Error::new(Code::InvalidEncryptionAlgorithmError)),
+        Some(v) => Err(Error::new(Code::InvalidEncryptionAlgorithmError).ctx("ArgumentValue", v)),
     }
 }
 
@@ -94,14 +97,14 @@ fn content_length(r: &Req) -> Result<Option<u64>> {
 
 /// Streams the request body into a new blob, computing MD5 and CRC-64 on the way. Memory stays bounded.
 /// A body that stalls longer than the idle timeout gives RequestTimeout and leaves no blob behind.
-pub async fn receive_body(state: &State, r: &Req, body: Incoming) -> Result<BlobInfo> {
+pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool) -> Result<BlobInfo> {
     let len = content_length(r)?;
     let rate = traffic_limit(r)?;
     let engine = state.engine.clone();
     let info = if len.is_some_and(|n| n <= SMALL_BODY) && rate.is_none() {
         let data = read_small_body(state, body, SMALL_BODY as usize).await?;
         blocking(move || {
-            let mut w = engine.new_blob()?;
+            let mut w = engine.new_blob(encrypt)?;
             w.write(&data).map_err(io)?;
             w.finish().map_err(io)
         })
@@ -109,7 +112,7 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming) -> Result<Blob
     } else {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
         let writer = tokio::task::spawn_blocking(move || -> Result<BlobWriter> {
-            let mut w = engine.new_blob()?;
+            let mut w = engine.new_blob(encrypt)?;
             while let Some(chunk) = rx.blocking_recv() {
                 w.write(&chunk).map_err(io)?;
             }
@@ -228,6 +231,7 @@ pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
     if let Some(t) = r.h("x-oss-tagging") {
         a.tags = parse_tagging_header(t)?;
     }
+    a.sse = check_sse(r)?;
     Ok(a)
 }
 
@@ -241,6 +245,9 @@ fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>) -> Result<Response<
     if o.otype == ObjectType::Appendable {
         b = b.header("x-oss-next-append-position", o.size.to_string());
     }
+    if let Some(s) = &o.attrs.sse {
+        b = b.header("x-oss-server-side-encryption", s.as_str());
+    }
     b.body(Body::Empty).map_err(Error::internal)
 }
 
@@ -249,10 +256,9 @@ pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Inc
     ossd_engine::names::check_object_name(&key)?;
     check_access(r, b, None, true)?;
     reject_unsupported_write_headers(r)?;
-    check_sse(r)?;
     let attrs = attrs_from_headers(r, b)?;
     let forbid = r.flag("x-oss-forbid-overwrite");
-    let info = receive_body(state, r, body).await?;
+    let info = receive_body(state, r, body, attrs.sse.is_some()).await?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let rec = blocking(move || engine.put_object(&bucket, &key, info, attrs, forbid)).await?;
@@ -264,7 +270,6 @@ pub async fn append_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: 
     ossd_engine::names::check_object_name(&key)?;
     check_access(r, b, None, true)?;
     reject_unsupported_write_headers(r)?;
-    check_sse(r)?;
     let position = match r.q("position") {
         None => return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "position")),
         Some(p) => p
@@ -273,7 +278,15 @@ pub async fn append_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: 
             .map_err(|_| Error::invalid_argument("position", p, "Argument position must be a non-negative integer."))?,
     };
     let attrs = attrs_from_headers(r, b)?;
-    let info = receive_body(state, r, body).await?;
+    // Appended bytes are encrypted as the object is: its first append decides.
+    let engine = state.engine.clone();
+    let (bk, k) = (b.name.clone(), key.clone());
+    let existing = blocking(move || engine.meta.get_object(&bk, &k)).await?;
+    let encrypt = match &existing {
+        Some(o) => o.attrs.sse.is_some(),
+        None => attrs.sse.is_some(),
+    };
+    let info = receive_body(state, r, body, encrypt).await?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let rec = blocking(move || engine.append_object(&bucket, &key, position, info, attrs)).await?;
@@ -565,7 +578,7 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name(&key)?;
     check_access(r, b, None, true)?;
-    check_sse(r)?;
+    let sse = check_sse(r)?;
     let src = copy_source_object(state, r).await?;
     if src.size > state.copy_limit {
         return Err(Error::new(Code::EntityTooLargeCopySource)
@@ -576,6 +589,7 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
         "COPY" => {
             let mut a = src.attrs.clone();
             a.acl = "default".into();
+            a.sse = sse;
             a
         }
         "REPLACE" => attrs_from_headers(r, b)?,
@@ -602,7 +616,7 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let rec = blocking(move || {
-        let info = engine.copy_data(&src, 0, src.size)?;
+        let info = engine.copy_data(&src, 0, src.size, attrs.sse.is_some())?;
         engine.put_object(&bucket, &key, info, attrs, forbid)
     })
     .await?;
