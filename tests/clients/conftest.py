@@ -139,3 +139,8 @@ def signed(server, method, bucket_name, key, params=None, headers=None, data=b""
     req = oss2.http.Request(method, url, data=data, params=params, headers=headers)
     oss2.Auth(AK, SK)._sign_request(req, bucket_name or "", key or "")
     return requests.request(method, url, params=params, headers=dict(req.headers), data=data)
+
+
+def as_oss2_error(resp):
+    """Decodes a raw `requests` response the way oss2 decodes an error response."""
+    return oss2.exceptions.make_exception(oss2.http.Response(resp))

@@ -17,11 +17,8 @@ impl Drop for Mount {
 #[test]
 fn full_disk_gives_internal_error_and_harms_nothing() {
     let dir = temp_dir("full");
-    let st = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=12m", "tmpfs"])
-        .arg(&dir)
-        .status()
-        .expect("run mount");
+    let st =
+        Command::new("mount").args(["-t", "tmpfs", "-o", "size=12m", "tmpfs"]).arg(&dir).status().expect("run mount");
     assert!(st.success(), "mounting a 12 MiB tmpfs failed: this test needs root");
     let _guard = Mount(dir.clone());
     let data = dir.join("data");
@@ -35,7 +32,8 @@ fn full_disk_gives_internal_error_and_harms_nothing() {
     let mut stored = 0;
     let mut failure = None;
     for i in 0..64 {
-        let r = request(port, "PUT", "full", &format!("fill-{i}"), &chunk).expect("a response, not a dropped connection");
+        let r =
+            request(port, "PUT", "full", &format!("fill-{i}"), &chunk).expect("a response, not a dropped connection");
         if r.status == 200 {
             stored += 1;
         } else {

@@ -159,7 +159,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
     Ok(None)
 }
 
-async fn user(state: &Arc<State>, ak: &str) -> Result<UserRecord> {
+pub async fn user(state: &Arc<State>, ak: &str) -> Result<UserRecord> {
     if ak.is_empty() || !ak.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'=')) {
         return Err(Error::new(Code::InvalidAccessKeyIdChars).ctx("OSSAccessKeyId", ak));
     }
@@ -347,7 +347,7 @@ pub fn v4_canonical_request(r: &Req, additional: &[String], presigned: bool) -> 
     format!("{}\n{uri}\n{query}\n{headers}\n{}\n{payload}", r.method.as_str(), add.join(";"))
 }
 
-fn hmac256(key: &[u8], data: &[u8]) -> [u8; 32] {
+pub fn hmac256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(data);
     mac.finalize().into_bytes().into()

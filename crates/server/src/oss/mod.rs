@@ -2,9 +2,11 @@
 
 pub mod auth;
 mod bucket;
+mod callback;
 pub mod config;
 mod multipart;
 mod object;
+mod post;
 mod web;
 mod worm;
 pub mod xml;
@@ -340,7 +342,7 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
             }
             Method::DELETE => bucket::delete_bucket(state, r, &b).await,
             Method::POST if r.has("delete") => object::delete_multiple(state, r, &b, body).await,
-            Method::POST => Err(not_implemented_op("PostObject")),
+            Method::POST => post::post_object(state, r, &b, body).await,
             _ => Err(Error::new(Code::MethodNotAllowed).ctx("Method", m.as_str()).ctx("ResourceType", "Bucket")),
         };
     }

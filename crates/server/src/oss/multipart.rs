@@ -127,6 +127,7 @@ pub async fn complete(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incom
         Some(list)
     };
     let forbid = r.flag("x-oss-forbid-overwrite");
+    let cb = super::object::callback_of(r)?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let rec = blocking(move || {
@@ -134,6 +135,9 @@ pub async fn complete(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incom
         engine.complete_upload(&u, parts.as_deref(), forbid)
     })
     .await?;
+    if let Some(cb) = cb {
+        return super::callback::call(&cb, &rec).await;
+    }
     let mut x = XmlOut::new("CompleteMultipartUploadResult");
     if r.url_encoding() {
         x.el("EncodingType", "url");

@@ -235,6 +235,14 @@ pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
     Ok(a)
 }
 
+/// The request's upload callback, checked before any byte is stored.
+pub fn callback_of(r: &Req) -> Result<Option<super::callback::Callback>> {
+    match r.h("x-oss-callback") {
+        Some(c) => super::callback::parse(c, r.h("x-oss-callback-var")).map(Some),
+        None => Ok(None),
+    }
+}
+
 fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>) -> Result<Response<Body>> {
     let mut b = Response::builder()
         .header(http::header::ETAG, format!("\"{}\"", o.etag))
@@ -258,10 +266,14 @@ pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Inc
     reject_unsupported_write_headers(r)?;
     let attrs = attrs_from_headers(r, b)?;
     let forbid = r.flag("x-oss-forbid-overwrite");
+    let cb = callback_of(r)?;
     let info = receive_body(state, r, body, attrs.sse.is_some()).await?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let rec = blocking(move || engine.put_object(&bucket, &key, info, attrs, forbid)).await?;
+    if let Some(cb) = cb {
+        return super::callback::call(&cb, &rec).await;
+    }
     write_response(&rec, Some(&info))
 }
 

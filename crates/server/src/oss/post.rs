@@ -1,0 +1,561 @@
+//! PostObject: browser form uploads (multipart/form-data) with a policy and a V1 or V4 signature.
+//! Form fields are bounded; the file part streams into a blob as it arrives.
+
+use super::auth;
+use super::xml::XmlOut;
+use super::{blocking, check_access, Req};
+use crate::body::Body;
+use crate::json::{self, Json};
+use crate::util::{self, constant_time_eq, hex_lower};
+use crate::State;
+use base64::Engine as _;
+use bytes::{Buf, Bytes, BytesMut};
+use http::{Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use ossd_engine::model::{BucketRecord, ObjectAttrs};
+use ossd_engine::{BlobInfo, BlobWriter};
+use ossd_errors::{Code, Error, Result};
+use std::sync::Arc;
+
+/// A form field (other than the file) may be this long.
+pub const MAX_FIELD: usize = 4096;
+/// All form fields before the file together may be this long.
+pub const MAX_PRE_DATA: usize = 64 * 1024;
+const MAX_FILE: u64 = 5 << 30;
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn malformed(why: &str) -> Error {
+    Error::new(Code::MalformedPOSTRequest).ctx("Detail", why)
+}
+
+struct Form {
+    body: Incoming,
+    buf: BytesMut,
+    idle: std::time::Duration,
+}
+
+impl Form {
+    /// Reads more of the body; false at its end.
+    async fn more(&mut self) -> Result<bool> {
+        loop {
+            match tokio::time::timeout(self.idle, self.body.frame()).await {
+                Err(_) => return Err(Error::new(Code::RequestTimeout)),
+                Ok(None) => return Ok(false),
+                Ok(Some(Err(e))) => return Err(Error::new(Code::RequestTimeout).ctx("Detail", e.to_string())),
+                Ok(Some(Ok(f))) => {
+                    if let Ok(d) = f.into_data() {
+                        self.buf.extend_from_slice(&d);
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits until `needle` is in the buffer (no further than `limit` bytes in), returning its position.
+    async fn until(&mut self, needle: &[u8], limit: usize, too_long: impl Fn() -> Error) -> Result<usize> {
+        loop {
+            if let Some(i) = find(&self.buf, needle) {
+                if i > limit {
+                    return Err(too_long());
+                }
+                return Ok(i);
+            }
+            if self.buf.len() > limit + needle.len() {
+                return Err(too_long());
+            }
+            if !self.more().await? {
+                return Err(malformed("the form ends before its closing boundary"));
+            }
+        }
+    }
+}
+
+struct PartHead {
+    name: String,
+    filename: Option<String>,
+    content_type: Option<String>,
+}
+
+fn part_head(raw: &[u8]) -> Result<PartHead> {
+    let text = std::str::from_utf8(raw).map_err(|_| malformed("part headers are not UTF-8"))?;
+    let mut head = PartHead { name: String::new(), filename: None, content_type: None };
+    for line in text.split("\r\n") {
+        let Some((k, v)) = line.split_once(':') else { continue };
+        if k.trim().eq_ignore_ascii_case("content-disposition") {
+            for item in v.split(';').map(str::trim) {
+                if let Some(n) = item.strip_prefix("name=") {
+                    head.name = n.trim_matches('"').to_string();
+                } else if let Some(f) = item.strip_prefix("filename=") {
+                    head.filename = Some(f.trim_matches('"').to_string());
+                }
+            }
+        } else if k.trim().eq_ignore_ascii_case("content-type") {
+            head.content_type = Some(v.trim().to_string());
+        }
+    }
+    if head.name.is_empty() {
+        return Err(malformed("a part has no name"));
+    }
+    Ok(head)
+}
+
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn policy_failed(cond: &Json) -> Error {
+    Error::new(Code::AccessDenied).msg(format!("Invalid according to Policy: Policy Condition failed: {cond:?}"))
+}
+
+fn bad_policy(why: &str) -> Error {
+    Error::new(Code::InvalidPolicyDocument).ctx("Detail", why)
+}
+
+/// Checks the policy's expiration and field conditions; returns its content-length-range.
+fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Option<(u64, u64)>> {
+    let raw =
+        base64::engine::general_purpose::STANDARD.decode(policy_b64.trim()).map_err(|_| bad_policy("not base64"))?;
+    let doc = json::parse(&raw).map_err(|e| bad_policy(&e))?;
+    let exp = doc.get("expiration").and_then(Json::as_str).ok_or_else(|| bad_policy("no expiration"))?;
+    let exp_s = exp
+        .get(0..19)
+        .and_then(|s| util::parse_basic_iso(&format!("{}T{}Z", s[0..10].replace('-', ""), s[11..19].replace(':', ""))))
+        .ok_or_else(|| bad_policy("expiration is not ISO 8601"))?;
+    let Some(Json::Arr(conds)) = doc.get("conditions") else { return Err(bad_policy("no conditions")) };
+    if util::now_secs() > exp_s {
+        return Err(Error::new(Code::AccessDenied).msg("Invalid according to Policy: Policy expired."));
+    }
+    let value_of = |name: &str| -> Option<String> {
+        let n = name.trim_start_matches('$').to_ascii_lowercase();
+        if n == "bucket" {
+            Some(bucket.to_string())
+        } else {
+            fields.get(&n).map(str::to_string)
+        }
+    };
+    let mut range = None;
+    for c in conds {
+        match c {
+            Json::Obj(m) => {
+                for (k, v) in m {
+                    if value_of(k).as_deref() != v.as_str() {
+                        return Err(policy_failed(c));
+                    }
+                }
+            }
+            Json::Arr(a) => {
+                let op = a.first().and_then(Json::as_str).unwrap_or("").to_ascii_lowercase();
+                match op.as_str() {
+                    "content-length-range" => {
+                        let lo =
+                            a.get(1).and_then(Json::as_f64).ok_or_else(|| bad_policy("bad content-length-range"))?;
+                        let hi =
+                            a.get(2).and_then(Json::as_f64).ok_or_else(|| bad_policy("bad content-length-range"))?;
+                        range = Some((lo.max(0.0) as u64, hi.max(0.0) as u64));
+                    }
+                    "eq" | "starts-with" | "in" | "not-in" => {
+                        let field =
+                            a.get(1).and_then(Json::as_str).ok_or_else(|| bad_policy("a condition names no field"))?;
+                        let have = value_of(field).unwrap_or_default();
+                        let ok = match (op.as_str(), a.get(2)) {
+                            ("eq", Some(Json::Str(v))) => &have == v,
+                            ("starts-with", Some(Json::Str(v))) => have.starts_with(v.as_str()),
+                            ("in", Some(Json::Arr(vs))) => vs.iter().any(|v| v.as_str() == Some(have.as_str())),
+                            ("not-in", Some(Json::Arr(vs))) => !vs.iter().any(|v| v.as_str() == Some(have.as_str())),
+                            _ => return Err(bad_policy("a condition has no value of the right kind")),
+                        };
+                        if !ok {
+                            return Err(policy_failed(c));
+                        }
+                    }
+                    _ => return Err(bad_policy("unknown condition")),
+                }
+            }
+            _ => return Err(bad_policy("a condition is neither an object nor an array")),
+        }
+    }
+    Ok(range)
+}
+
+/// Who signed the form (None for an anonymous form), checked against its policy.
+async fn signer(state: &Arc<State>, fields: &Fields) -> Result<Option<(ossd_engine::model::UserRecord, String)>> {
+    let policy = fields.get("policy");
+    if let Some(ak) = fields.get("ossaccesskeyid") {
+        let (Some(policy), Some(sig)) = (policy, fields.get("signature")) else {
+            return Err(Error::new(Code::AccessDenied).msg("Form upload requires the policy and Signature fields."));
+        };
+        let user = auth::user(state, ak).await?;
+        let want = auth::v1_sign(&user.secret, policy);
+        if !constant_time_eq(want.as_bytes(), sig.trim().as_bytes()) {
+            return Err(Error::new(Code::SignatureDoesNotMatch)
+                .ctx("StringToSign", policy)
+                .ctx("SignatureProvided", sig)
+                .ctx("OSSAccessKeyId", ak));
+        }
+        return Ok(Some((user, policy.to_string())));
+    }
+    if fields.get("x-oss-signature-version").is_some() {
+        let need =
+            |k: &'static str| fields.get(k).ok_or_else(|| Error::new(Code::MissingArgument).ctx("ArgumentName", k));
+        let cred = need("x-oss-credential")?;
+        let sig = need("x-oss-signature")?;
+        let policy = policy.ok_or_else(|| Error::new(Code::MissingArgument).ctx("ArgumentName", "policy"))?;
+        let parts: Vec<&str> = cred.split('/').collect();
+        if parts.len() != 5 {
+            return Err(Error::invalid_argument("x-oss-credential", cred, "Invalid x-oss-credential."));
+        }
+        if parts[2] != state.region {
+            return Err(Error::new(Code::InvalidArgument)
+                .msg("Invalid signing region in Authorization header.")
+                .ctx("ArgumentName", "x-oss-credential")
+                .ctx("ArgumentValue", parts[2]));
+        }
+        let user = auth::user(state, parts[0]).await?;
+        let key = auth::v4_signing_key(&user.secret, parts[1], parts[2], parts[3]);
+        let want = hex_lower(&auth::hmac256(&key, policy.as_bytes()));
+        if !constant_time_eq(want.as_bytes(), sig.trim().as_bytes()) {
+            return Err(Error::new(Code::SignatureDoesNotMatch)
+                .ctx("StringToSign", policy)
+                .ctx("SignatureProvided", sig)
+                .ctx("OSSAccessKeyId", parts[0]));
+        }
+        return Ok(Some((user, policy.to_string())));
+    }
+    Ok(None)
+}
+
+fn attrs_from_fields(f: &Fields, file_type: Option<&str>, b: &BucketRecord) -> Result<ObjectAttrs> {
+    let mut a = ObjectAttrs {
+        content_type: f.get("content-type").or(file_type).unwrap_or("application/octet-stream").to_string(),
+        acl: "default".into(),
+        storage_class: b.storage_class.clone(),
+        ..Default::default()
+    };
+    for h in ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"] {
+        if let Some(v) = f.get(h) {
+            a.headers.push((h.to_string(), v.to_string()));
+        }
+    }
+    for (k, v) in &f.0 {
+        if let Some(n) = k.strip_prefix("x-oss-meta-") {
+            a.user_meta.push((n.to_string(), v.clone()));
+        }
+    }
+    if let Some(acl) = f.get("x-oss-object-acl") {
+        if !super::object::OBJECT_ACLS.contains(&acl) {
+            return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
+        }
+        a.acl = acl.to_string();
+    }
+    if let Some(c) = f.get("x-oss-storage-class") {
+        if !super::bucket::STORAGE_CLASSES.contains(&c) {
+            return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
+        }
+        a.storage_class = c.to_string();
+    }
+    match f.get("x-oss-server-side-encryption") {
+        None => {}
+        Some("AES256") => a.sse = Some("AES256".into()),
+        Some("KMS") => return Err(Error::new(Code::KmsServiceNotEnabled)),
+        Some(v) => return Err(Error::new(Code::InvalidEncryptionAlgorithmError).ctx("ArgumentValue", v)),
+    }
+    Ok(a)
+}
+
+pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    let ct = r.h("content-type").unwrap_or("");
+    let is_form = ct.trim().to_ascii_lowercase().starts_with("multipart/form-data");
+    let boundary = ct.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary=")).map(|b| b.trim_matches('"'));
+    let (true, Some(boundary)) = (is_form, boundary.filter(|b| !b.is_empty())) else {
+        return Err(Error::new(Code::RequestIsNotMultiPartContent));
+    };
+    let delim = format!("--{boundary}").into_bytes();
+    let mut crlf_delim = b"\r\n".to_vec();
+    crlf_delim.extend_from_slice(&delim);
+    let mut form = Form { body, buf: BytesMut::new(), idle: state.idle_timeout };
+
+    // The form's first boundary.
+    let i = form.until(&delim, MAX_PRE_DATA, || malformed("no boundary")).await?;
+    form.buf.advance(i + delim.len());
+    let mut fields = Fields(Vec::new());
+    let mut pre = 0usize;
+    let file_head = loop {
+        while form.buf.len() < 2 {
+            if !form.more().await? {
+                return Err(malformed("the form ends after a boundary"));
+            }
+        }
+        if form.buf.starts_with(b"--") {
+            return Err(Error::new(Code::IncorrectNumberOfFilesInPOSTRequest));
+        }
+        if !form.buf.starts_with(b"\r\n") {
+            return Err(malformed("a boundary is not followed by CRLF"));
+        }
+        form.buf.advance(2);
+        let h = form.until(b"\r\n\r\n", 16 * 1024, || malformed("part headers are too long")).await?;
+        let head = part_head(&form.buf[..h])?;
+        form.buf.advance(h + 4);
+        if head.filename.is_some() || head.name.eq_ignore_ascii_case("file") {
+            break head;
+        }
+        let v = form
+            .until(&crlf_delim, MAX_FIELD, || Error::new(Code::FieldItemTooLong).ctx("FieldName", head.name.clone()))
+            .await?;
+        let value = String::from_utf8_lossy(&form.buf[..v]).into_owned();
+        form.buf.advance(v + crlf_delim.len());
+        pre += head.name.len() + value.len();
+        if pre > MAX_PRE_DATA {
+            return Err(Error::new(Code::MaxPOSTPreDataLengthExceededError));
+        }
+        fields.0.push((head.name.to_ascii_lowercase(), value));
+    };
+
+    // Authorization and the policy, before any byte of the file is stored.
+    let signed = signer(state, &fields).await?;
+    let range = match &signed {
+        Some((_, policy)) => check_policy(policy, &fields, &b.name)?,
+        None => {
+            let anon = Req {
+                id: r.id.clone(),
+                method: r.method.clone(),
+                headers: http::HeaderMap::new(),
+                host: r.host.clone(),
+                bucket: r.bucket.clone(),
+                key: None,
+                query: Vec::new(),
+                user: None,
+            };
+            check_access(&anon, b, None, true)?;
+            None
+        }
+    };
+    if let Some((user, _)) = &signed {
+        let as_user = Req {
+            id: r.id.clone(),
+            method: r.method.clone(),
+            headers: http::HeaderMap::new(),
+            host: r.host.clone(),
+            bucket: r.bucket.clone(),
+            key: None,
+            query: Vec::new(),
+            user: Some(user.clone()),
+        };
+        check_access(&as_user, b, None, true)?;
+    }
+    let Some(key_field) = fields.get("key") else {
+        return Err(Error::new(Code::InvalidArgument)
+            .msg("Bucket POST must contain a field named 'key'.")
+            .ctx("ArgumentName", "key"));
+    };
+    let key = key_field.replace("${filename}", head_filename(&file_head));
+    ossd_engine::names::check_object_name(&key)?;
+    let attrs = attrs_from_fields(&fields, file_head.content_type.as_deref(), b)?;
+    let cb = match fields.get("callback") {
+        Some(c) => {
+            let vars = fields.0.iter().filter(|(k, _)| k.starts_with("x:")).map(|(k, v)| (k.clone(), v.clone()));
+            let mut cb = super::callback::parse(c, None)?;
+            cb.vars.extend(vars);
+            Some(cb)
+        }
+        None => None,
+    };
+
+    // The file: stream until the closing delimiter.
+    let info = receive_file(state, &mut form, &crlf_delim, attrs.sse.is_some()).await?;
+    let remove = |state: &Arc<State>, id: u64| {
+        let engine = state.engine.clone();
+        blocking(move || {
+            engine.blobs.remove(id);
+            Ok(())
+        })
+    };
+    if let Some((lo, hi)) = range {
+        if info.size < lo {
+            remove(state, info.id).await?;
+            return Err(Error::new(Code::EntityTooSmall)
+                .ctx("MinSizeAllowed", lo.to_string())
+                .ctx("ProposedSize", info.size.to_string()));
+        }
+        if info.size > hi {
+            remove(state, info.id).await?;
+            return Err(Error::new(Code::EntityTooLarge)
+                .ctx("MaxSizeAllowed", hi.to_string())
+                .ctx("ProposedSize", info.size.to_string()));
+        }
+    }
+    // A second file after the first is refused; other trailing fields are ignored.
+    let mut tail = Vec::new();
+    while tail.len() < MAX_PRE_DATA {
+        tail.extend_from_slice(&form.buf);
+        form.buf.clear();
+        if !form.more().await? {
+            tail.extend_from_slice(&form.buf);
+            break;
+        }
+    }
+    if find(&tail, b"filename=").is_some() {
+        remove(state, info.id).await?;
+        return Err(Error::new(Code::IncorrectNumberOfFilesInPOSTRequest));
+    }
+    let forbid = fields.get("x-oss-forbid-overwrite").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or(false);
+    let engine = state.engine.clone();
+    let (bucket, k) = (b.name.clone(), key.clone());
+    let rec = blocking(move || engine.put_object(&bucket, &k, info, attrs, forbid)).await?;
+    if let Some(cb) = cb {
+        return super::callback::call(&cb, &rec).await;
+    }
+    let etag = format!("\"{}\"", rec.etag);
+    let base = Response::builder()
+        .header(http::header::ETAG, etag.as_str())
+        .header("x-oss-hash-crc64ecma", rec.crc64.to_string());
+    if let Some(url) = fields.get("success_action_redirect").filter(|u| !u.is_empty()) {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let loc = format!(
+            "{url}{sep}bucket={}&key={}&etag={}",
+            util::encode(&b.name),
+            util::encode(&key),
+            util::encode(&etag)
+        );
+        return base
+            .status(StatusCode::SEE_OTHER)
+            .header(http::header::LOCATION, loc)
+            .body(Body::Empty)
+            .map_err(Error::internal);
+    }
+    match fields.get("success_action_status") {
+        Some("200") => base.status(StatusCode::OK).body(Body::Empty).map_err(Error::internal),
+        Some("201") => {
+            let mut x = XmlOut::new("PostResponse");
+            x.el("Bucket", &b.name)
+                .el("Location", &format!("http://{}/{}/{}", state.public_endpoint, b.name, util::encode_path(&key)))
+                .el("Key", &key)
+                .el("ETag", &etag);
+            base.status(StatusCode::CREATED)
+                .header(http::header::CONTENT_TYPE, "application/xml")
+                .body(Body::full(x.finish("PostResponse")))
+                .map_err(Error::internal)
+        }
+        _ => base.status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(Error::internal),
+    }
+}
+
+fn head_filename(h: &PartHead) -> &str {
+    h.filename.as_deref().unwrap_or("")
+}
+
+/// Streams the file part into a blob; leaves the form positioned after the file's closing delimiter.
+async fn receive_file(state: &Arc<State>, form: &mut Form, crlf_delim: &[u8], encrypt: bool) -> Result<BlobInfo> {
+    let engine = state.engine.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let writer = tokio::task::spawn_blocking(move || -> Result<BlobWriter> {
+        let mut w = engine.new_blob(encrypt)?;
+        while let Some(chunk) = rx.blocking_recv() {
+            w.write(&chunk).map_err(Error::internal)?;
+        }
+        Ok(w)
+    });
+    let mut sent = 0u64;
+    let result: Result<()> = async {
+        loop {
+            if let Some(i) = find(&form.buf, crlf_delim) {
+                let data = form.buf.split_to(i).freeze();
+                form.buf.advance(crlf_delim.len());
+                sent += data.len() as u64;
+                if !data.is_empty() && tx.send(data).await.is_err() {
+                    return Err(Error::internal("blob writer stopped"));
+                }
+                return Ok(());
+            }
+            let keep = crlf_delim.len();
+            if form.buf.len() > keep {
+                let n = form.buf.len() - keep;
+                let data = form.buf.split_to(n).freeze();
+                sent += data.len() as u64;
+                if sent > MAX_FILE {
+                    return Err(Error::new(Code::EntityTooLarge));
+                }
+                if tx.send(data).await.is_err() {
+                    return Err(Error::internal("blob writer stopped"));
+                }
+            }
+            if !form.more().await? {
+                return Err(malformed("the file part has no closing boundary"));
+            }
+        }
+    }
+    .await;
+    drop(tx);
+    let w = writer.await.map_err(Error::internal)??;
+    match result {
+        Ok(()) => blocking(move || w.finish().map_err(Error::internal)).await,
+        Err(e) => {
+            blocking(move || {
+                drop(w);
+                Ok(())
+            })
+            .await?;
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> Fields {
+        Fields(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn policy_conditions() {
+        let p = b64(
+            r#"{"expiration":"2099-01-01T00:00:00.000Z","conditions":[{"bucket":"bk"},["starts-with","$key","user/"],["content-length-range",1,100],["in","$x-oss-object-acl",["private","default"]]]}"#,
+        );
+        let f = fields(&[("key", "user/a"), ("x-oss-object-acl", "private")]);
+        assert_eq!(check_policy(&p, &f, "bk").unwrap(), Some((1, 100)));
+        assert_eq!(check_policy(&p, &f, "other").unwrap_err().code, Code::AccessDenied);
+        let f = fields(&[("key", "admin/a"), ("x-oss-object-acl", "private")]);
+        assert_eq!(check_policy(&p, &f, "bk").unwrap_err().code, Code::AccessDenied);
+        let expired = b64(r#"{"expiration":"2001-01-01T00:00:00.000Z","conditions":[]}"#);
+        let e = check_policy(&expired, &f, "bk").unwrap_err();
+        assert_eq!((e.code, e.message()), (Code::AccessDenied, "Invalid according to Policy: Policy expired."));
+        for bad in [
+            "%%%",
+            &b64("{"),
+            &b64(r#"{"conditions":[]}"#),
+            &b64(r#"{"expiration":"x","conditions":[]}"#),
+            &b64(r#"{"expiration":"2099-01-01T00:00:00.000Z","conditions":[["bogus","$key","x"]]}"#),
+        ] {
+            assert_eq!(check_policy(bad, &f, "bk").unwrap_err().code, Code::InvalidPolicyDocument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn part_headers() {
+        let h =
+            part_head(b"Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain")
+                .unwrap();
+        assert_eq!(
+            (h.name.as_str(), h.filename.as_deref(), h.content_type.as_deref()),
+            ("file", Some("a.txt"), Some("text/plain"))
+        );
+        assert!(part_head(b"Content-Type: text/plain").is_err());
+    }
+}
