@@ -4,6 +4,7 @@ pub mod auth;
 mod bucket;
 mod callback;
 pub mod config;
+mod image;
 mod multipart;
 mod object;
 mod post;

@@ -451,6 +451,9 @@ pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: boo
     if !head && !ossd_engine::Engine::readable_now(&o) {
         return Err(Error::new(Code::InvalidObjectState).ctx("Key", o.key.clone()));
     }
+    if let Some(spec) = r.q("x-oss-process").filter(|_| !head) {
+        return super::image::process(state, o, spec).await;
+    }
     let range = r.h("range").and_then(|v| parse_range(v, o.size));
     let (status, start, len) = match range {
         Some((s, l)) => (StatusCode::PARTIAL_CONTENT, s, l),
