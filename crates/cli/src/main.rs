@@ -29,8 +29,12 @@ enum Cmd {
     },
     /// Print what an error code or EC means: status, message, cause, fix, and whether to retry.
     Explain {
-        /// An error code (NoSuchKey) or an EC (0026-00000001).
-        code: String,
+        /// An error code (NoSuchKey), a row name, or an EC (0026-00000001).
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every row: name, code, status, EC and retry class, tab-separated.
+        #[arg(long)]
+        list: bool,
     },
 }
 
@@ -100,7 +104,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Serve(a) => serve(a),
-        Cmd::Explain { code } => explain(&code),
+        Cmd::Explain { list: true, .. } => {
+            for d in CATALOG {
+                println!("{}\t{}\t{}\t{}\t{}", d.name, d.code, d.status, d.ec, d.retry.as_str());
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Explain { code, .. } => explain(code.as_deref().unwrap_or("")),
         Cmd::User { data, cmd } => user::run(&data, cmd),
     }
 }

@@ -17,6 +17,10 @@ pub enum UserCmd {
     Disable { id: String },
     /// Enable a disabled user.
     Enable { id: String },
+    /// Disable a user's access key (the user stays enabled): 403 InvalidAccessKeyId "…is disabled".
+    DisableKey { id: String },
+    /// Enable a disabled access key.
+    EnableKey { id: String },
     /// Remove a user that owns no buckets.
     Remove { id: String },
 }
@@ -63,14 +67,21 @@ fn exec(meta: &SqliteMeta, cmd: UserCmd) -> Result<(), String> {
             if meta.get_user(&id).map_err(|e| e.to_string())?.is_some() {
                 return Err(format!("user {id} exists already"));
             }
-            meta.put_user(&UserRecord { access_key_id: id.clone(), secret, enabled: true, is_root: false })
-                .map_err(|e| e.to_string())?;
+            meta.put_user(&UserRecord {
+                access_key_id: id.clone(),
+                secret,
+                enabled: true,
+                is_root: false,
+                key_enabled: true,
+            })
+            .map_err(|e| e.to_string())?;
             println!("added {id}");
         }
         UserCmd::List => {
             for u in meta.list_users().map_err(|e| e.to_string())? {
                 let state = if u.enabled { "enabled" } else { "disabled" };
-                println!("{}\t{state}{}", u.access_key_id, if u.is_root { "\troot" } else { "" });
+                let key = if u.key_enabled { "" } else { "\tkey-disabled" };
+                println!("{}\t{state}{}{key}", u.access_key_id, if u.is_root { "\troot" } else { "" });
             }
         }
         UserCmd::Disable { id } => {
@@ -82,6 +93,16 @@ fn exec(meta: &SqliteMeta, cmd: UserCmd) -> Result<(), String> {
             let u = get(&id)?;
             meta.put_user(&UserRecord { enabled: true, ..u }).map_err(|e| e.to_string())?;
             println!("enabled {id}");
+        }
+        UserCmd::DisableKey { id } => {
+            let u = get(&id)?;
+            meta.put_user(&UserRecord { key_enabled: false, ..u }).map_err(|e| e.to_string())?;
+            println!("disabled the access key of {id}");
+        }
+        UserCmd::EnableKey { id } => {
+            let u = get(&id)?;
+            meta.put_user(&UserRecord { key_enabled: true, ..u }).map_err(|e| e.to_string())?;
+            println!("enabled the access key of {id}");
         }
         UserCmd::Remove { id } => {
             let u = get(&id)?;

@@ -434,6 +434,10 @@ impl Engine {
                     .ctx("PartNumber", small.part_number.to_string()));
             }
         }
+        // A part whose data has gone from the blob store (removed from the data dir, lost to disk damage).
+        if let Some(lost) = chosen.iter().find(|p| !self.blobs.path_of(p.blob).exists()) {
+            return Err(Error::new(Code::FilePartNotExist).ctx("PartNumber", lost.part_number.to_string()));
+        }
         let existing = self.meta.get_object(&upload.bucket, &upload.key)?;
         if forbid_overwrite && existing.is_some() {
             return Err(Error::new(Code::FileAlreadyExists).ctx("Key", upload.key.clone()));

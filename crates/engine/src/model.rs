@@ -137,8 +137,11 @@ pub struct PartRecord {
 pub struct UserRecord {
     pub access_key_id: String,
     pub secret: String,
+    /// A disabled user's requests fail with UserDisable.
     pub enabled: bool,
     pub is_root: bool,
+    /// A disabled key's requests fail with InvalidAccessKeyId "…is disabled".
+    pub key_enabled: bool,
 }
 
 const PAIR: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');

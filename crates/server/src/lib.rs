@@ -177,7 +177,13 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
             if let Some(old) = existing.filter(|o| &o.access_key_id != id) {
                 engine.meta.put_user(&UserRecord { is_root: false, ..old })?;
             }
-            let u = UserRecord { access_key_id: id.clone(), secret: secret.clone(), enabled: true, is_root: true };
+            let u = UserRecord {
+                access_key_id: id.clone(),
+                secret: secret.clone(),
+                enabled: true,
+                is_root: true,
+                key_enabled: true,
+            };
             engine.meta.put_user(&u)?;
             Ok((u, false))
         }
@@ -192,6 +198,7 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
                     secret: random_token(30),
                     enabled: true,
                     is_root: true,
+                    key_enabled: true,
                 };
                 engine.meta.put_user(&u)?;
                 Ok((u, true))

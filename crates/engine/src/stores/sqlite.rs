@@ -9,7 +9,8 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS users(ak TEXT PRIMARY KEY, secret TEXT NOT NULL, enabled INTEGER NOT NULL, is_root INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS users(ak TEXT PRIMARY KEY, secret TEXT NOT NULL, enabled INTEGER NOT NULL, is_root INTEGER NOT NULL,
+  key_enabled INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS buckets(name TEXT PRIMARY KEY, owner TEXT NOT NULL, created INTEGER NOT NULL,
   acl TEXT NOT NULL, storage_class TEXT NOT NULL, region TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS buckets_by_owner ON buckets(owner, name);
@@ -110,7 +111,13 @@ fn row_bucket(r: &Row) -> rusqlite::Result<BucketRecord> {
 }
 
 fn row_user(r: &Row) -> rusqlite::Result<UserRecord> {
-    Ok(UserRecord { access_key_id: r.get(0)?, secret: r.get(1)?, enabled: r.get(2)?, is_root: r.get(3)? })
+    Ok(UserRecord {
+        access_key_id: r.get(0)?,
+        secret: r.get(1)?,
+        enabled: r.get(2)?,
+        is_root: r.get(3)?,
+        key_enabled: r.get(4)?,
+    })
 }
 
 fn insert_object(c: &Connection, o: &ObjectRecord) -> rusqlite::Result<()> {
@@ -175,8 +182,8 @@ impl MetaStore for SqliteMeta {
     fn put_user(&self, u: &UserRecord) -> Result<()> {
         self.w()?
             .execute(
-                "INSERT OR REPLACE INTO users(ak, secret, enabled, is_root) VALUES(?1,?2,?3,?4)",
-                params![u.access_key_id, u.secret, u.enabled, u.is_root],
+                "INSERT OR REPLACE INTO users(ak, secret, enabled, is_root, key_enabled) VALUES(?1,?2,?3,?4,?5)",
+                params![u.access_key_id, u.secret, u.enabled, u.is_root, u.key_enabled],
             )
             .map_err(db)?;
         Ok(())
@@ -184,21 +191,22 @@ impl MetaStore for SqliteMeta {
 
     fn get_user(&self, ak: &str) -> Result<Option<UserRecord>> {
         self.r()?
-            .prepare_cached("SELECT ak, secret, enabled, is_root FROM users WHERE ak=?1")
+            .prepare_cached("SELECT ak, secret, enabled, is_root, key_enabled FROM users WHERE ak=?1")
             .and_then(|mut s| s.query_row([ak], row_user).optional())
             .map_err(db)
     }
 
     fn root_user(&self) -> Result<Option<UserRecord>> {
         self.r()?
-            .prepare_cached("SELECT ak, secret, enabled, is_root FROM users WHERE is_root=1 LIMIT 1")
+            .prepare_cached("SELECT ak, secret, enabled, is_root, key_enabled FROM users WHERE is_root=1 LIMIT 1")
             .and_then(|mut s| s.query_row([], row_user).optional())
             .map_err(db)
     }
 
     fn list_users(&self) -> Result<Vec<UserRecord>> {
         let c = self.r()?;
-        let mut s = c.prepare_cached("SELECT ak, secret, enabled, is_root FROM users ORDER BY ak").map_err(db)?;
+        let mut s =
+            c.prepare_cached("SELECT ak, secret, enabled, is_root, key_enabled FROM users ORDER BY ak").map_err(db)?;
         let rows = s.query_map([], row_user).map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }

@@ -168,6 +168,7 @@ pub async fn user(state: &Arc<State>, ak: &str) -> Result<UserRecord> {
     let u = super::blocking(move || engine.meta.get_user(&id)).await?;
     match u {
         None => Err(Error::new(Code::InvalidAccessKeyId).ctx("OSSAccessKeyId", ak)),
+        Some(u) if !u.key_enabled => Err(Error::new(Code::InvalidAccessKeyIdDisabled).ctx("OSSAccessKeyId", ak)),
         Some(u) if !u.enabled => Err(Error::new(Code::UserDisable).ctx("OSSAccessKeyId", ak)),
         Some(u) => Ok(u),
     }

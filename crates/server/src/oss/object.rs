@@ -379,7 +379,14 @@ async fn readable(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Objec
     let key = r.key()?.to_string();
     let engine = state.engine.clone();
     let bucket = b.name.clone();
-    let rec = blocking(move || engine.head_object(&bucket, &key)).await?;
+    let rec = match blocking(move || engine.head_object(&bucket, &key)).await {
+        Ok(rec) => rec,
+        // Whether a key exists is not told to those who may not read the bucket.
+        Err(e) => {
+            check_access(r, b, None, false)?;
+            return Err(e);
+        }
+    };
     check_access(r, b, Some(&rec.attrs.acl), false)?;
     if rec.otype != ObjectType::Symlink {
         return Ok(rec);
