@@ -6,6 +6,7 @@ use std::fmt;
 
 mod catalog;
 mod render;
+pub mod xml;
 
 pub use catalog::{Code, CATALOG};
 pub use render::{oss_error_xml, xml_escape};

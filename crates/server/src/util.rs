@@ -1,6 +1,7 @@
 //! Small wire helpers shared by the dialects: dates, hex, query strings, percent-encoding.
 
-use percent_encoding::{percent_decode, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+pub use ossd_sign::{constant_time_eq, encode, encode_path, hex_lower};
+use percent_encoding::percent_decode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
@@ -65,24 +66,6 @@ pub fn now_secs() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-pub fn hex_lower(bytes: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(H[(b >> 4) as usize] as char);
-        s.push(H[(b & 15) as usize] as char);
-    }
-    s
-}
-
-/// Compares two byte strings in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Decodes `%XX` and (in query strings) `+`. Invalid UTF-8 is kept lossily.
 pub fn decode(s: &str, plus_is_space: bool) -> String {
     if plus_is_space && s.contains('+') {
@@ -101,19 +84,6 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
             (decode(k, true), decode(v, true))
         })
         .collect()
-}
-
-/// Unreserved characters stay; everything else is %XX (uppercase): the V4 and URL encoding rule.
-pub const STRICT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-/// As STRICT, but `/` stays.
-pub const PATH: &AsciiSet = &STRICT.remove(b'/');
-
-pub fn encode(s: &str) -> String {
-    utf8_percent_encode(s, STRICT).to_string()
-}
-
-pub fn encode_path(s: &str) -> String {
-    utf8_percent_encode(s, PATH).to_string()
 }
 
 #[cfg(test)]
@@ -151,12 +121,5 @@ mod tests {
         assert_eq!(q[2], ("x".into(), "1 2".into()));
         assert_eq!(encode("a b/c~é"), "a%20b%2Fc~%C3%A9");
         assert_eq!(encode_path("/b/a b/c"), "/b/a%20b/c");
-    }
-
-    #[test]
-    fn constant_time() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
     }
 }

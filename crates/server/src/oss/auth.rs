@@ -2,111 +2,36 @@
 //! and in presigned URLs. Signatures are compared in constant time.
 
 use super::Req;
-use crate::util::{self, constant_time_eq, hex_lower};
+use crate::util;
 use crate::State;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use ossd_engine::model::UserRecord;
 use ossd_errors::{Code, Error, Result};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use ossd_sign::{constant_time_eq, Parts};
+pub use ossd_sign::{hmac256, v1_sign, v4_signing_key, V1_SUBRESOURCES};
 use std::sync::Arc;
+
+/// The request's headers as the signers see them: lowercase names, values as sent.
+fn header_pairs(r: &Req) -> Vec<(String, String)> {
+    r.headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
+fn with_parts<T>(r: &Req, f: impl FnOnce(&Parts) -> T) -> T {
+    let headers = header_pairs(r);
+    let p = Parts {
+        method: r.method.as_str(),
+        bucket: r.bucket.as_deref(),
+        key: r.key.as_deref(),
+        query: &r.query,
+        headers: &headers,
+    };
+    f(&p)
+}
 
 /// Requests may be this far from the server's clock.
 pub const MAX_SKEW_SECS: i64 = 15 * 60;
-
-/// The sub-resources that V1 signs, as the OSS SDKs list them.
-pub const V1_SUBRESOURCES: &[&str] = &[
-    "acl",
-    "append",
-    "asyncFetch",
-    "bucketInfo",
-    "callback",
-    "callback-var",
-    "cname",
-    "comp",
-    "continuation-token",
-    "cors",
-    "delete",
-    "encryption",
-    "endTime",
-    "group",
-    "httpsConfig",
-    "inventory",
-    "inventoryId",
-    "lifecycle",
-    "link",
-    "live",
-    "location",
-    "logging",
-    "metaQuery",
-    "objectInfo",
-    "objectMeta",
-    "partNumber",
-    "policy",
-    "position",
-    "qos",
-    "qosInfo",
-    "redundancyTransition",
-    "referer",
-    "regionList",
-    "replication",
-    "replicationLocation",
-    "replicationProgress",
-    "requestPayment",
-    "resourceGroup",
-    "response-cache-control",
-    "response-content-disposition",
-    "response-content-encoding",
-    "response-content-language",
-    "response-content-type",
-    "response-expires",
-    "restore",
-    "security-token",
-    "sequential",
-    "startTime",
-    "stat",
-    "status",
-    "style",
-    "styleName",
-    "symlink",
-    "tagging",
-    "transferAcceleration",
-    "uploadId",
-    "uploads",
-    "versionId",
-    "versioning",
-    "versions",
-    "vod",
-    "website",
-    "worm",
-    "wormExtend",
-    "wormId",
-    "x-oss-process",
-    "x-oss-traffic-limit",
-    "x-oss-request-payer",
-    "x-oss-async-process",
-    "accessPoint",
-    "accessPointPolicy",
-    "publicAccessBlock",
-    "x-oss-access-point-name",
-    "x-oss-ac-source-ip",
-    "x-oss-ac-subnet-mask",
-    "x-oss-ac-vpc-id",
-    "x-oss-ac-forward-allow",
-    "x-oss-write-get-object-response",
-    "bucketArchiveDirectRead",
-    "x-oss-target-redundancy-type",
-    "x-oss-redundancy-transition-taskid",
-    "requesterQosInfo",
-    "qosRequester",
-    "resourcePoolInfo",
-    "resourcePool",
-    "resourcePoolBuckets",
-];
-
-/// Headers that V4 always signs besides x-oss-*.
-const V4_DEFAULT_SIGNED: &[&str] = &["content-type", "content-md5"];
 
 /// Who sent the request: Ok(None) for an anonymous request, an error for a bad signature.
 pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserRecord>> {
@@ -197,62 +122,8 @@ fn mismatch(string_to_sign: &str, provided: &str, ak: &str) -> Error {
         .ctx("OSSAccessKeyId", ak)
 }
 
-/// The V1 canonicalized resource: `/bucket/key` plus the signed sub-resources, sorted.
-pub fn v1_resource(bucket: Option<&str>, key: Option<&str>, query: &[(String, String)]) -> String {
-    let mut s = match (bucket, key) {
-        (None, _) => "/".to_string(),
-        (Some(b), k) => format!("/{b}/{}", k.unwrap_or("")),
-    };
-    let mut subs: Vec<&(String, String)> =
-        query.iter().filter(|(k, _)| V1_SUBRESOURCES.contains(&k.as_str())).collect();
-    subs.sort_by(|a, b| a.0.cmp(&b.0));
-    for (i, (k, v)) in subs.iter().enumerate() {
-        s.push(if i == 0 { '?' } else { '&' });
-        s.push_str(k);
-        if !v.is_empty() {
-            s.push('=');
-            s.push_str(v);
-        }
-    }
-    s
-}
-
-/// The V1 string to sign. `date` is the Date (or x-oss-date) header, or Expires for a presigned URL.
-pub fn v1_string_to_sign(r: &Req, date: &str) -> String {
-    let mut oss: Vec<(String, String)> = r
-        .headers
-        .iter()
-        .filter_map(|(k, v)| {
-            let k = k.as_str();
-            k.starts_with("x-oss-").then(|| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).trim().to_string()))
-        })
-        .collect();
-    oss.sort();
-    let mut s = format!(
-        "{}\n{}\n{}\n{}\n",
-        r.method.as_str(),
-        r.h("content-md5").unwrap_or(""),
-        r.h("content-type").unwrap_or(""),
-        date
-    );
-    for (k, v) in oss {
-        s.push_str(&k);
-        s.push(':');
-        s.push_str(&v);
-        s.push('\n');
-    }
-    s.push_str(&v1_resource(r.bucket.as_deref(), r.key.as_deref(), &r.query));
-    s
-}
-
-pub fn v1_sign(secret: &str, string_to_sign: &str) -> String {
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(string_to_sign.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
 fn verify_v1(r: &Req, u: &UserRecord, provided: &str, date: &str) -> Result<()> {
-    let sts = v1_string_to_sign(r, date);
+    let sts = with_parts(r, |p| ossd_sign::v1_string_to_sign(p, date));
     let want = v1_sign(&u.secret, &sts);
     if constant_time_eq(want.as_bytes(), provided.trim().as_bytes()) {
         Ok(())
@@ -310,61 +181,6 @@ pub fn parse_v4_header(rest: &str) -> Result<V4Auth> {
     })
 }
 
-/// The V4 canonical request. `presigned` leaves x-oss-signature out of the query.
-pub fn v4_canonical_request(r: &Req, additional: &[String], presigned: bool) -> String {
-    let uri = match (&r.bucket, &r.key) {
-        (None, _) => "/".to_string(),
-        (Some(b), k) => util::encode_path(&format!("/{b}/{}", k.as_deref().unwrap_or(""))),
-    };
-    let mut q: Vec<(String, String)> = r
-        .query
-        .iter()
-        .filter(|(k, _)| !(presigned && k == "x-oss-signature"))
-        .map(|(k, v)| (util::encode(k), util::encode(v)))
-        .collect();
-    q.sort();
-    let query =
-        q.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&");
-    let mut hs: Vec<(String, String)> = r
-        .headers
-        .iter()
-        .filter_map(|(k, v)| {
-            let k = k.as_str();
-            let signed = k.starts_with("x-oss-") || V4_DEFAULT_SIGNED.contains(&k) || additional.iter().any(|a| a == k);
-            signed.then(|| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).trim().to_string()))
-        })
-        .collect();
-    hs.sort();
-    let mut headers = String::new();
-    for (k, v) in hs {
-        headers.push_str(&k);
-        headers.push(':');
-        headers.push_str(&v);
-        headers.push('\n');
-    }
-    let mut add: Vec<&str> = additional.iter().map(String::as_str).collect();
-    add.sort();
-    let payload = r.h("x-oss-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
-    format!("{}\n{uri}\n{query}\n{headers}\n{}\n{payload}", r.method.as_str(), add.join(";"))
-}
-
-pub fn hmac256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
-    mac.update(data);
-    mac.finalize().into_bytes().into()
-}
-
-pub fn v4_signing_key(secret: &str, date: &str, region: &str, product: &str) -> [u8; 32] {
-    let k = hmac256(format!("aliyun_v4{secret}").as_bytes(), date.as_bytes());
-    let k = hmac256(&k, region.as_bytes());
-    let k = hmac256(&k, product.as_bytes());
-    hmac256(&k, b"aliyun_v4_request")
-}
-
-pub fn v4_string_to_sign(datetime: &str, scope: &str, canonical: &str) -> String {
-    format!("OSS4-HMAC-SHA256\n{datetime}\n{scope}\n{}", hex_lower(&Sha256::digest(canonical.as_bytes())))
-}
-
 fn verify_v4(state: &State, r: &Req, u: &UserRecord, a: &V4Auth, datetime: &str, presigned: Option<()>) -> Result<()> {
     if a.region != state.region {
         return Err(Error::new(Code::InvalidArgument)
@@ -372,11 +188,11 @@ fn verify_v4(state: &State, r: &Req, u: &UserRecord, a: &V4Auth, datetime: &str,
             .ctx("ArgumentName", "Authorization")
             .ctx("ArgumentValue", a.region.clone()));
     }
-    let canonical = v4_canonical_request(r, &a.additional, presigned.is_some());
+    let canonical = with_parts(r, |p| ossd_sign::v4_canonical_request(p, &a.additional, presigned.is_some()));
     let scope = format!("{}/{}/{}/aliyun_v4_request", a.date, a.region, a.product);
-    let sts = v4_string_to_sign(datetime, &scope, &canonical);
+    let sts = ossd_sign::v4_string_to_sign(datetime, &scope, &canonical);
     let key = v4_signing_key(&u.secret, &a.date, &a.region, &a.product);
-    let want = hex_lower(&hmac256(&key, sts.as_bytes()));
+    let want = ossd_sign::hex_lower(&hmac256(&key, sts.as_bytes()));
     if constant_time_eq(want.as_bytes(), a.signature.as_bytes()) {
         Ok(())
     } else {
@@ -425,84 +241,6 @@ async fn presigned_v4(state: &Arc<State>, r: &Req) -> Result<UserRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderMap, HeaderValue, Method};
-
-    fn req(
-        method: Method,
-        bucket: Option<&str>,
-        key: Option<&str>,
-        query: &[(&str, &str)],
-        headers: &[(&str, &str)],
-    ) -> Req {
-        let mut h = HeaderMap::new();
-        for (k, v) in headers {
-            h.insert(http::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
-        }
-        Req {
-            id: String::new(),
-            method,
-            headers: h,
-            host: "127.0.0.1".into(),
-            bucket: bucket.map(String::from),
-            key: key.map(String::from),
-            query: query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            user: None,
-        }
-    }
-
-    // Vectors computed with oss2 2.19.1's signers (oss2.Auth / oss2.AuthV4), fixed date and keys.
-    #[test]
-    fn v1_matches_oss2() {
-        let r = req(
-            Method::PUT,
-            Some("examplebucket"),
-            Some("nelson"),
-            &[("acl", "")],
-            &[
-                ("content-md5", "eB5eJF1ptWaXm4bijSPyxw=="),
-                ("content-type", "text/html"),
-                ("date", "Wed, 28 Dec 2022 10:27:41 GMT"),
-                ("x-oss-meta-magic", "abracadabra"),
-                ("x-oss-meta-author", "alice"),
-            ],
-        );
-        let sts = v1_string_to_sign(&r, "Wed, 28 Dec 2022 10:27:41 GMT");
-        assert_eq!(
-            sts,
-            "PUT\neB5eJF1ptWaXm4bijSPyxw==\ntext/html\nWed, 28 Dec 2022 10:27:41 GMT\nx-oss-meta-author:alice\nx-oss-meta-magic:abracadabra\n/examplebucket/nelson?acl"
-        );
-        assert_eq!(v1_sign("ak-secret-for-tests", &sts), V1_VECTOR);
-    }
-
-    #[test]
-    fn v4_matches_oss2() {
-        let r = req(
-            Method::PUT,
-            Some("bucket"),
-            Some("1234+-/123/1.txt"),
-            &[
-                ("param1", "value1"),
-                ("+param1", "value3"),
-                ("|param1", "value4"),
-                ("+param2", ""),
-                ("|param2", ""),
-                ("param2", ""),
-            ],
-            &[
-                ("x-oss-head1", "value"),
-                ("abc", "value"),
-                ("ZAbc", "value"),
-                ("XYZ", "value"),
-                ("content-type", "text/plain"),
-                ("x-oss-content-sha256", "UNSIGNED-PAYLOAD"),
-                ("x-oss-date", "20231203T121212Z"),
-            ],
-        );
-        let canonical = v4_canonical_request(&r, &["abc".to_string(), "zabc".to_string()], false);
-        let sts = v4_string_to_sign("20231203T121212Z", "20231203/cn-hangzhou/oss/aliyun_v4_request", &canonical);
-        let key = v4_signing_key("ak-secret-for-tests", "20231203", "cn-hangzhou", "oss");
-        assert_eq!(hex_lower(&hmac256(&key, sts.as_bytes())), V4_VECTOR);
-    }
 
     #[test]
     fn v4_header_layouts() {
@@ -519,18 +257,4 @@ mod tests {
         assert!(parse_v4_header("Credential=ak/20231203/cn-hangzhou/oss, Signature=ff").is_err());
         assert!(parse_v4_header("Credential=ak/20231203/cn-hangzhou/oss/aliyun_v4_request").is_err());
     }
-
-    #[test]
-    fn v1_resource_sorts_and_filters_subresources() {
-        let q: Vec<(String, String)> = [("uploadId", "X"), ("partNumber", "3"), ("max-keys", "10"), ("acl", "")]
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
-        assert_eq!(v1_resource(Some("b"), Some("k"), &q), "/b/k?acl&partNumber=3&uploadId=X");
-        assert_eq!(v1_resource(Some("b"), None, &[]), "/b/");
-        assert_eq!(v1_resource(None, None, &[]), "/");
-    }
-
-    const V1_VECTOR: &str = "5nsfVZnjsMa8upa4+Lnq+fu11nY=";
-    const V4_VECTOR: &str = "afacb2a86a0547dffcf4d5a6afceb67ab2abc370d4b193c5438f81a02d04b588";
 }
