@@ -3,8 +3,23 @@
 
 pub mod decode;
 pub mod error;
+pub mod retry;
+pub mod transport;
 
 pub use error::{
     ClientError, ClientErrorKind, CodeSource, Error, ErrorCode, RequestError, RequestErrorKind, Result, ServerError,
     StatusClass, TimeoutPhase, Vendor,
 };
+
+pub mod client;
+pub mod multipart;
+
+pub use client::{
+    AppendResult, BucketInfo, Client, Config, GetOptions, ListEntry, Lister, ObjectBody, ObjectMeta, ObjectSummary,
+    PutOptions, PutResult,
+};
+pub use multipart::MultipartOptions;
+pub use retry::RetryPolicy;
+pub use transport::{Credentials, Payload, SignVersion};
+
+pub use ossd_sign::crc64::{checksum as crc64, combine as crc64_combine};

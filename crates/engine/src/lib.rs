@@ -1,7 +1,7 @@
 //! The ossd engine: object-storage semantics (buckets, objects, listing, multipart, append, symlinks)
 //! over a MetaStore and a BlobStore. It knows no HTTP and no vendor. Calls block: run them off async workers.
 
-pub mod crc64;
+pub use ossd_sign::crc64;
 pub mod lifecycle;
 pub mod list;
 pub mod model;

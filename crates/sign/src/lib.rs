@@ -1,6 +1,8 @@
-//! OSS request signing: the canonical strings and HMACs of signature V1 and V4. The server verifies with these
+//! Wire primitives shared by server and client: CRC-64 (and its combination), and OSS request signing: the canonical strings and HMACs of signature V1 and V4. The server verifies with these
 //! and the client signs with them, so both ends agree by construction; the tests pin them to vectors computed by
 //! the official SDKs' own signers.
+
+pub mod crc64;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
