@@ -160,12 +160,7 @@ impl ObjectBody {
                     return Ok(None);
                 }
                 Ok(Some(Err(e))) => {
-                    let kind = if e.is_incomplete_message() {
-                        RequestErrorKind::TruncatedBody
-                    } else {
-                        RequestErrorKind::ConnectionReset
-                    };
-                    return Err(req_err(self.op_name, kind, &e.to_string()));
+                    return Err(req_err(self.op_name, crate::transport::body_error_kind(&e), &e.to_string()))
                 }
                 Ok(Some(Ok(f))) => {
                     if let Ok(d) = f.into_data() {

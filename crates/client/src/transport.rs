@@ -595,20 +595,28 @@ pub async fn read_body(op: &Op<'_>, body: Incoming, timeout: Duration) -> Result
                 ))
             }
             Ok(None) => return Ok(buf.freeze()),
-            Ok(Some(Err(e))) => {
-                let kind = if e.is_incomplete_message() {
-                    RequestErrorKind::TruncatedBody
-                } else {
-                    RequestErrorKind::ConnectionReset
-                };
-                return Err(Transport::request_error(op, kind, true, e.to_string()));
-            }
+            Ok(Some(Err(e))) => return Err(Transport::request_error(op, body_error_kind(&e), true, e.to_string())),
             Ok(Some(Ok(f))) => {
                 if let Ok(d) = f.into_data() {
                     buf.extend_from_slice(&d);
                 }
             }
         }
+    }
+}
+
+/// A failure while reading a response body: cut short (truncated) or torn down (reset).
+pub fn body_error_kind(e: &hyper::Error) -> RequestErrorKind {
+    let mut text = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        text.push_str(&s.to_string());
+        src = s.source();
+    }
+    if e.is_incomplete_message() || text.contains("end of file") || text.contains("incomplete") {
+        RequestErrorKind::TruncatedBody
+    } else {
+        RequestErrorKind::ConnectionReset
     }
 }
 
