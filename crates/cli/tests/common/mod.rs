@@ -16,6 +16,8 @@ pub struct Server {
     pub child: Child,
     pub port: u16,
     pub data: PathBuf,
+    /// Everything the server printed.
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 pub fn temp_dir(tag: &str) -> PathBuf {
@@ -27,13 +29,16 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 
 impl Server {
     pub fn start(data: &Path, extra: &[&str]) -> Server {
+        let listen = if extra.contains(&"--listen") { vec![] } else { vec!["--listen", "127.0.0.1:0"] };
         let mut child = Command::new(env!("CARGO_BIN_EXE_ossd"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg("serve")
+            .args(listen)
+            .arg("--data")
             .arg(data)
-            .args(["--access-key-id", AK, "--access-key-secret", SK, "--log", "warn"])
+            .args(["--access-key-id", AK, "--access-key-secret", SK, "--log", "info"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::null())
             .spawn()
             .expect("spawn ossd");
         let stdout = child.stdout.take().expect("stdout");
@@ -48,9 +53,18 @@ impl Server {
             }
         }
         assert!(port > 0, "ossd did not report its port");
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, port, data: data.to_path_buf() }
+        // Keep draining stdout so the server never blocks on a full pipe, and keep what it says.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(|l| l.ok()) {
+                if let Ok(mut s) = sink.lock() {
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            }
+        });
+        Server { child, port, data: data.to_path_buf(), log }
     }
 
     pub fn pid(&self) -> u32 {
@@ -76,6 +90,10 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         false
+    }
+
+    pub fn logged(&self, needle: &str) -> bool {
+        self.log.lock().map(|l| l.contains(needle)).unwrap_or(false)
     }
 
     /// Peak resident memory of the server so far, in KiB (VmHWM).
