@@ -233,7 +233,7 @@ async fn multipart_resumes_from_its_checkpoint() {
     let saved = std::fs::read_to_string(&cp).expect("a checkpoint");
     let upload_id = saved.lines().find_map(|l| l.strip_prefix("upload_id ")).unwrap().to_string();
     let done_before = saved.lines().filter(|l| l.starts_with("part ")).count();
-    assert!(done_before >= 3 && done_before < 10, "{done_before} parts before the stop");
+    assert!((3..10).contains(&done_before), "{done_before} parts before the stop");
     // The second run resumes the same upload and sends only the missing parts.
     let server = Server::start(&data, &["--fsync", "false", "--listen", &format!("127.0.0.1:{port}")]);
     let c = client(server.port, SignVersion::V4);
