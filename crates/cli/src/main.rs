@@ -6,11 +6,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod remote;
 mod user;
 
 #[derive(Parser)]
 #[command(name = "ossd", version, about = "A self-hosted object storage server that speaks the Alibaba Cloud OSS API")]
 struct Cli {
+    #[command(flatten)]
+    conn: remote::Conn,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -27,6 +30,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: user::UserCmd,
     },
+    #[command(flatten)]
+    Remote(remote::RemoteCmd),
     /// Print what an error code or EC means: status, message, cause, fix, and whether to retry.
     Explain {
         /// An error code (NoSuchKey), a row name, or an EC (0026-00000001).
@@ -46,15 +51,6 @@ struct ServeArgs {
     /// Data directory: metadata (SQLite) and blobs.
     #[arg(long, env = "OSSD_DATA", default_value = "./ossd-data")]
     data: PathBuf,
-    /// The root user's access key id. Generated and kept in the data dir on first start when not given.
-    #[arg(long, env = "OSSD_ACCESS_KEY_ID")]
-    access_key_id: Option<String>,
-    /// The root user's access key secret.
-    #[arg(long, env = "OSSD_ACCESS_KEY_SECRET", hide_env_values = true)]
-    access_key_secret: Option<String>,
-    /// Region reported for buckets and required in V4 signatures.
-    #[arg(long, env = "OSSD_REGION", default_value = "cn-hangzhou")]
-    region: String,
     /// HOST:PORT reported as ExtranetEndpoint/IntranetEndpoint, and the host for virtual-hosted addressing.
     /// Defaults to the listen address.
     #[arg(long, env = "OSSD_PUBLIC_ENDPOINT")]
@@ -103,7 +99,8 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Serve(a) => serve(a),
+        Cmd::Serve(a) => serve(a, cli.conn),
+        Cmd::Remote(r) => remote::run(cli.conn, r),
         Cmd::Explain { list: true, .. } => {
             for d in CATALOG {
                 println!("{}\t{}\t{}\t{}\t{}", d.name, d.code, d.status, d.ec, d.retry.as_str());
@@ -137,16 +134,16 @@ fn explain(code: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn serve(a: ServeArgs) -> ExitCode {
+fn serve(a: ServeArgs, conn: remote::Conn) -> ExitCode {
     let filter =
         tracing_subscriber::EnvFilter::try_new(&a.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let mut cfg = ossd_server::Config::new(a.listen, a.data.clone());
-    cfg.region = a.region;
+    cfg.region = conn.region.unwrap_or_else(|| "cn-hangzhou".into());
     cfg.public_endpoint = a.public_endpoint;
     cfg.fsync = a.fsync;
-    cfg.access_key_id = a.access_key_id;
-    cfg.access_key_secret = a.access_key_secret;
+    cfg.access_key_id = conn.access_key_id;
+    cfg.access_key_secret = conn.access_key_secret;
     cfg.idle_timeout = std::time::Duration::from_secs(a.idle_timeout.max(1));
     cfg.max_buckets = a.max_buckets;
     cfg.copy_limit = a.copy_limit;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MultipartOptions {
     pub part_size: u64,
     pub parallel: usize,
@@ -20,6 +20,19 @@ pub struct MultipartOptions {
     /// Where progress is kept, so that a failed upload can resume.
     pub checkpoint: Option<PathBuf>,
     pub put: PutOptions,
+    /// Called with the number of bytes each finished part (or the whole small file) carried.
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for MultipartOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultipartOptions")
+            .field("part_size", &self.part_size)
+            .field("parallel", &self.parallel)
+            .field("threshold", &self.threshold)
+            .field("checkpoint", &self.checkpoint)
+            .finish()
+    }
 }
 
 impl Default for MultipartOptions {
@@ -30,6 +43,7 @@ impl Default for MultipartOptions {
             threshold: 32 << 20,
             checkpoint: None,
             put: PutOptions::default(),
+            progress: None,
         }
     }
 }
@@ -125,7 +139,11 @@ impl Client {
         let meta = tokio::fs::metadata(path).await.map_err(|e| io_err(path, e))?;
         let size = meta.len();
         if size <= o.threshold {
-            return self.put_file(bucket, key, path, &o.put).await;
+            let r = self.put_file(bucket, key, path, &o.put).await?;
+            if let Some(p) = &o.progress {
+                p(size);
+            }
+            return Ok(r);
         }
         if o.part_size < 100 * 1024 || o.parallel == 0 {
             return Err(Error::client(
@@ -189,7 +207,8 @@ impl Client {
             }
             let (client, bucket, key, upload_id, path) =
                 (self.clone(), bucket.to_string(), key.to_string(), upload_id.clone(), path.to_path_buf());
-            let (sem, state, checkpoint) = (sem.clone(), state.clone(), o.checkpoint.clone());
+            let (sem, state, checkpoint, progress) =
+                (sem.clone(), state.clone(), o.checkpoint.clone(), o.progress.clone());
             let offset = (n as u64 - 1) * o.part_size;
             let len = o.part_size.min(size - offset);
             tasks.spawn(async move {
@@ -220,7 +239,11 @@ impl Client {
                     s.parts.insert(n, Done { etag, crc, size: len });
                     s.clone()
                 };
-                save(&checkpoint, &snapshot).await
+                save(&checkpoint, &snapshot).await?;
+                if let Some(p) = progress {
+                    p(len);
+                }
+                Ok(())
             });
         }
         while let Some(r) = tasks.join_next().await {
