@@ -266,12 +266,7 @@ impl Lister {
 }
 
 pub fn check_bucket_name(name: &str) -> Result<()> {
-    let b = name.as_bytes();
-    let ok = (3..=63).contains(&b.len())
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-';
-    if ok {
+    if ossd_sign::valid_bucket_name(name) {
         Ok(())
     } else {
         Err(Error::client(ClientErrorKind::InvalidBucketName, format!("{name:?} is not a valid bucket name")))
@@ -456,7 +451,7 @@ impl Client {
 
     // ---- objects ----
 
-    fn put_op<'a>(
+    pub(crate) fn put_op<'a>(
         name: &'static str,
         method: Method,
         bucket: &'a str,

@@ -286,16 +286,8 @@ impl Client {
     }
 
     async fn initiate(&self, bucket: &str, key: &str, o: &PutOptions) -> Result<String> {
-        let mut op = Op::new("InitiateMultipartUpload", Method::POST, Some(bucket), Some(key)).q("uploads", "");
-        if let Some(ct) = &o.content_type {
-            op = op.h("content-type", ct.clone());
-        }
-        for (k, v) in &o.meta {
-            op = op.h(&format!("x-oss-meta-{k}"), v.clone());
-        }
-        for (k, v) in &o.headers {
-            op = op.h(k, v.clone());
-        }
+        let op =
+            Client::put_op("InitiateMultipartUpload", Method::POST, bucket, key, Payload::Empty, o).q("uploads", "");
         let doc = self.xml(&op, "InitiateMultipartUploadResult").await?;
         Ok(doc.text_of("UploadId").unwrap_or("").to_string())
     }

@@ -4,12 +4,7 @@ use ossd_errors::{Code, Error, Result};
 
 /// 3 to 63 characters of [a-z0-9-], starting and ending with a letter or a digit.
 pub fn check_bucket_name(name: &str) -> Result<()> {
-    let b = name.as_bytes();
-    let ok = (3..=63).contains(&b.len())
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-';
-    if ok {
+    if ossd_sign::valid_bucket_name(name) {
         Ok(())
     } else {
         Err(Error::new(Code::InvalidBucketName).ctx("BucketName", name))

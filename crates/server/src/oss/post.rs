@@ -324,36 +324,22 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
 
     // Authorization and the policy, before any byte of the file is stored.
     let signed = signer(state, &fields).await?;
+    // The form's signer (or nobody) must be allowed to write the bucket.
+    let requester = Req {
+        id: r.id.clone(),
+        method: r.method.clone(),
+        headers: http::HeaderMap::new(),
+        host: r.host.clone(),
+        bucket: r.bucket.clone(),
+        key: None,
+        query: Vec::new(),
+        user: signed.as_ref().map(|(u, _)| u.clone()),
+    };
+    check_access(&requester, b, None, true)?;
     let range = match &signed {
         Some((_, policy)) => check_policy(policy, &fields, &b.name)?,
-        None => {
-            let anon = Req {
-                id: r.id.clone(),
-                method: r.method.clone(),
-                headers: http::HeaderMap::new(),
-                host: r.host.clone(),
-                bucket: r.bucket.clone(),
-                key: None,
-                query: Vec::new(),
-                user: None,
-            };
-            check_access(&anon, b, None, true)?;
-            None
-        }
+        None => None,
     };
-    if let Some((user, _)) = &signed {
-        let as_user = Req {
-            id: r.id.clone(),
-            method: r.method.clone(),
-            headers: http::HeaderMap::new(),
-            host: r.host.clone(),
-            bucket: r.bucket.clone(),
-            key: None,
-            query: Vec::new(),
-            user: Some(user.clone()),
-        };
-        check_access(&as_user, b, None, true)?;
-    }
     let Some(key_field) = fields.get("key") else {
         return Err(Error::new(Code::InvalidArgument)
             .msg("Bucket POST must contain a field named 'key'.")
