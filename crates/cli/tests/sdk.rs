@@ -248,3 +248,90 @@ async fn multipart_resumes_from_its_checkpoint() {
     let _ = std::fs::remove_dir_all(&data);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_reachable_through_the_sdk() {
+    let data = temp_dir("sdk-errors");
+    let server = Server::start(&data, &["--fsync", "false"]);
+    let c = client(server.port, SignVersion::V4);
+    let b = "sdk-errs";
+    c.create_bucket(b, None, None).await.unwrap();
+    let put = |key: &'static str, body: &'static [u8], headers: Vec<(&str, &str)>| {
+        let c = c.clone();
+        let headers: Vec<(String, String)> = headers.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        async move {
+            c.put_object(
+                b,
+                key,
+                Payload::Bytes(Bytes::from_static(body)),
+                &PutOptions { headers, ..Default::default() },
+            )
+            .await
+        }
+    };
+    put("normal", b"abc", vec![]).await.unwrap();
+    put("cold", b"abc", vec![("x-oss-storage-class", "Archive")]).await.unwrap();
+    c.put_symlink(b, "dangling", "nothing-here").await.unwrap();
+    c.put_symlink(b, "link", "normal").await.unwrap();
+    c.put_symlink(b, "link2", "link").await.unwrap();
+    let anon =
+        Client::new(Config { credentials: None, ..Config::new(&format!("http://127.0.0.1:{}", server.port), AK, SK) })
+            .unwrap();
+    let g = GetOptions::default();
+
+    let cases: Vec<(Error, Code, StatusClass)> = vec![
+        (
+            c.append_object(b, "normal", 3, Bytes::from_static(b"d"), &PutOptions::default()).await.unwrap_err(),
+            Code::ObjectNotAppendable,
+            StatusClass::Conflict,
+        ),
+        (c.get_object(b, "cold", &g).await.err().unwrap(), Code::InvalidObjectState, StatusClass::Forbidden),
+        (c.get_object(b, "dangling", &g).await.err().unwrap(), Code::SymlinkTargetNotExist, StatusClass::NotFound),
+        (c.get_object(b, "link2", &g).await.err().unwrap(), Code::InvalidTargetType, StatusClass::BadRequest),
+        (c.get_symlink(b, "normal").await.unwrap_err(), Code::NotSymlink, StatusClass::BadRequest),
+        (anon.get_object(b, "normal", &g).await.err().unwrap(), Code::AccessDenied, StatusClass::Forbidden),
+        (anon.list_buckets("").await.unwrap_err(), Code::AccessDenied, StatusClass::Forbidden),
+        (
+            put("k", b"v", vec![("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==")]).await.unwrap_err(),
+            Code::InvalidDigest,
+            StatusClass::BadRequest,
+        ),
+        (
+            put("k", b"v", vec![("x-oss-server-side-encryption", "X")]).await.unwrap_err(),
+            Code::InvalidEncryptionAlgorithmError,
+            StatusClass::BadRequest,
+        ),
+        (
+            put("k", b"v", vec![("x-oss-server-side-encryption", "KMS")]).await.unwrap_err(),
+            Code::KmsServiceNotEnabled,
+            StatusClass::Forbidden,
+        ),
+        (
+            put("k", b"v", vec![("if-modified-since", "Thu, 11 Aug 2016 01:43:51 GMT")]).await.unwrap_err(),
+            Code::NotImplemented,
+            StatusClass::BadRequest,
+        ),
+        (
+            put("k", b"v", vec![("x-oss-object-acl", "everyone")]).await.unwrap_err(),
+            Code::InvalidArgument,
+            StatusClass::BadRequest,
+        ),
+        (
+            c.copy_object(b, "missing", b, "x", &PutOptions::default()).await.unwrap_err(),
+            Code::NoSuchKey,
+            StatusClass::NotFound,
+        ),
+        (
+            c.create_bucket("sdk-errs-2", Some("everyone"), None).await.unwrap_err(),
+            Code::InvalidArgument,
+            StatusClass::BadRequest,
+        ),
+        (c.delete_bucket("sdk-none-here").await.unwrap_err(), Code::NoSuchBucket, StatusClass::NotFound),
+        (c.get_tagging(b, "missing").await.unwrap_err(), Code::NoSuchKey, StatusClass::NotFound),
+    ];
+    for (e, code, class) in cases {
+        expect(&server, e, code, class, Retry::Never);
+    }
+    assert!(server.stop());
+    let _ = std::fs::remove_dir_all(&data);
+}
