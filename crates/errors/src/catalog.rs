@@ -179,6 +179,18 @@ catalog! {
         "The WORM Configuration is invalid.",
         "The retention days are outside 1..25550, the WORM id does not match, or the state does not allow the change.",
         "Check the WORM id and state with GetBucketWorm, and the retention days.";
+    InvalidRange: "InvalidRange", 416, "0026-90000025", Never,
+        "The requested range is not satisfiable",
+        "An S3 request asked for a byte range that starts beyond the object's end.",
+        "Ask for a range inside the object.";
+    XAmzContentSHA256Mismatch: "XAmzContentSHA256Mismatch", 400, "0002-90000005", Never,
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        "The body's SHA-256 differs from the x-amz-content-sha256 the request was signed with.",
+        "Send the body the signature was computed over.";
+    BucketAlreadyOwnedByYou: "BucketAlreadyOwnedByYou", 409, "0015-90000010", Never,
+        "Your previous request to create the named bucket succeeded and you already own it.",
+        "An S3 CreateBucket for a bucket the requester already owns.",
+        "Use the bucket you have.";
     // 403
     AccessDenied: "AccessDenied", 403, "0003-00000001", Never,
         "AccessDenied",
@@ -336,4 +348,47 @@ catalog! {
         "Please reduce your request rate.",
         "All requests together exceed --total-qps-limit per second.",
         "Back off and retry.";
+}
+
+/// How a row is named and answered in another dialect, where it differs from OSS.
+/// Rows not listed keep their OSS code and status.
+pub static DIALECT_OVERRIDES: &[(Code, crate::Dialect, &str, u16)] = {
+    use crate::Dialect::{Cos, Obs, S3};
+    &[
+        (Code::AccessDeniedExpired, S3, "AccessDenied", 403),
+        (Code::InvalidAccessKeyIdDisabled, S3, "InvalidAccessKeyId", 403),
+        (Code::InvalidAccessKeyIdChars, S3, "InvalidAccessKeyId", 403),
+        (Code::InvalidObjectNameEmpty, S3, "InvalidArgument", 400),
+        (Code::InvalidObjectNameTooLong, S3, "KeyTooLongError", 400),
+        (Code::InvalidPartNumber, S3, "InvalidArgument", 400),
+        (Code::EntityTooLargeCopySource, S3, "InvalidRequest", 400),
+        (Code::FileAlreadyExists, S3, "PreconditionFailed", 412),
+        (Code::FileImmutable, S3, "AccessDenied", 403),
+        (Code::PositionNotEqualToLength, S3, "PositionNotEqualToLength", 409),
+        (Code::TotalQpsLimitExceeded, S3, "SlowDown", 503),
+        (Code::MetaOperationQpsLimitExceeded, S3, "SlowDown", 503),
+        (Code::QpsLimitExceeded, S3, "SlowDown", 503),
+        (Code::DownloadTrafficRateLimitExceeded, S3, "SlowDown", 503),
+        (Code::UploadTrafficRateLimitExceeded, S3, "SlowDown", 503),
+        (Code::UserDisable, S3, "AccessDenied", 403),
+        (Code::NoSuchWebsiteConfiguration, S3, "NoSuchWebsiteConfiguration", 404),
+        (Code::NoSuchLifecycle, S3, "NoSuchLifecycleConfiguration", 404),
+        (Code::NoSuchWORMConfiguration, S3, "ObjectLockConfigurationNotFoundError", 404),
+        (Code::KmsServiceNotEnabled, S3, "InvalidArgument", 400),
+        (Code::InvalidEncryptionAlgorithmError, S3, "InvalidArgument", 400),
+        (Code::RequestTimeout, S3, "RequestTimeout", 400),
+        (Code::RequestTimeout, Obs, "RequestTimeout", 408),
+        (Code::TooManyBuckets, Cos, "TooManyBuckets", 400),
+    ]
+};
+
+impl Code {
+    /// The wire code and status of this row in a dialect.
+    pub fn in_dialect(self, d: crate::Dialect) -> (&'static str, u16) {
+        DIALECT_OVERRIDES
+            .iter()
+            .find(|(c, dd, _, _)| *c == self && *dd == d)
+            .map(|(_, _, code, status)| (*code, *status))
+            .unwrap_or((self.def().code, self.def().status))
+    }
 }

@@ -8,8 +8,48 @@ mod catalog;
 mod render;
 pub mod xml;
 
-pub use catalog::{Code, CATALOG};
-pub use render::{oss_error_xml, xml_escape};
+pub use catalog::{Code, CATALOG, DIALECT_OVERRIDES};
+pub use render::{oss_error_xml, s3_error_xml, xml_escape};
+
+/// The vendor API a request speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    Oss,
+    S3,
+    Cos,
+    Obs,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Oss => "oss",
+            Dialect::S3 => "s3",
+            Dialect::Cos => "cos",
+            Dialect::Obs => "obs",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Dialect> {
+        match s.to_ascii_lowercase().as_str() {
+            "oss" => Some(Dialect::Oss),
+            "s3" => Some(Dialect::S3),
+            "cos" => Some(Dialect::Cos),
+            "obs" => Some(Dialect::Obs),
+            _ => None,
+        }
+    }
+
+    /// The vendor's header prefix: `x-oss-`, `x-amz-`, `x-cos-`, `x-obs-`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Dialect::Oss => "x-oss-",
+            Dialect::S3 => "x-amz-",
+            Dialect::Cos => "x-cos-",
+            Dialect::Obs => "x-obs-",
+        }
+    }
+}
 
 /// How a client should treat an error when deciding whether to try again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -42,6 +42,27 @@ pub fn oss_error_xml(err: &Error, request_id: &str, host_id: &str) -> String {
     s
 }
 
+/// The S3-shaped error body (S3, and with `TraceId` for COS): Code, Message, Resource, RequestId, then
+/// `extra` (HostId or TraceId) and the context elements. `code` is the dialect's own code.
+pub fn s3_error_xml(err: &Error, code: &str, resource: &str, request_id: &str, extra: &[(&str, &str)]) -> String {
+    let mut s = String::with_capacity(512);
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n");
+    push(&mut s, "Code", code);
+    push(&mut s, "Message", err.message());
+    push(&mut s, "Resource", resource);
+    push(&mut s, "RequestId", request_id);
+    for (k, v) in extra {
+        push(&mut s, k, v);
+    }
+    for (name, value) in &err.context {
+        if *name != "Detail" {
+            push(&mut s, name, value);
+        }
+    }
+    s.push_str("</Error>\n");
+    s
+}
+
 fn push(s: &mut String, name: &str, value: &str) {
     s.push_str("  <");
     s.push_str(name);

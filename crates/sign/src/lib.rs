@@ -2,6 +2,7 @@
 //! and the client signs with them, so both ends agree by construction; the tests pin them to vectors computed by
 //! the official SDKs' own signers.
 
+pub mod aws;
 pub mod crc64;
 
 use base64::Engine as _;
