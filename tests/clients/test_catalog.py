@@ -14,9 +14,14 @@ import subprocess
 import tempfile
 import time
 
+import boto3
+import botocore
 import oss2
 import pytest
 import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from conftest import AK, REGION, SK, Server, as_oss2_error, new_name, ossd_bin, signed
 
@@ -344,7 +349,49 @@ def batch_delete_empty_key(ctx):
                                 headers={"Content-MD5": b64(hashlib.md5(body).digest())}))
 
 
+def s3_client(ctx):
+    return boto3.client("s3", endpoint_url=ctx.srv().endpoint, aws_access_key_id=AK, aws_secret_access_key=SK,
+                        region_name="us-east-1")
+
+
+def s3_caught(fn, *a, **kw):
+    try:
+        fn(*a, **kw)
+    except botocore.exceptions.ClientError as e:
+        return e
+    raise AssertionError("no error from the S3 scenario")
+
+
+def s3_owner_recreates(ctx):
+    c = s3_client(ctx)
+    name = new_name("s3own")
+    c.create_bucket(Bucket=name)
+    return s3_caught(c.create_bucket, Bucket=name)
+
+
+def s3_sha_mismatch(ctx):
+    b = ctx.bucket()
+    url = "%s/%s/k" % (ctx.last.endpoint, b.bucket_name)
+    req = AWSRequest(method="PUT", url=url, data=b"aaaa")
+    S3SigV4Auth(Credentials(AK, SK), "s3", "us-east-1").add_auth(req)
+    resp = requests.put(url, data=b"bbbb", headers=dict(req.headers))
+    parsed = {"Error": {"Code": "", "Message": ""}, "ResponseMetadata": {"HTTPStatusCode": resp.status_code,
+                                                                      "RequestId": resp.headers.get("x-amz-request-id")}}
+    code = resp.text.split("<Code>")[1].split("</Code>")[0]
+    parsed["Error"]["Code"] = code
+    return botocore.exceptions.ClientError(parsed, "PutObject")
+
+
+def oss_range_not_satisfiable(ctx):
+    b = ctx.bucket()
+    b.put_object("small", b"0123456789")
+    return caught(b.get_object, "small", headers={"Range": "bytes=500-600", "x-oss-range-behavior": "standard"})
+
+
 SCENARIOS = {
+    "InvalidRange": oss_range_not_satisfiable,
+    "XAmzContentSHA256Mismatch": s3_sha_mismatch,
+    "BucketAlreadyOwnedByYou": s3_owner_recreates,
     "CallbackFailed": callback_fails,
     "NotModified": lambda c: with_object(c, lambda b: caught(b.get_object, "k", headers={"If-None-Match": b.head_object("k").etag})),
     "InvalidBucketName": bad_bucket_name,
@@ -426,12 +473,18 @@ def test_every_row_has_a_scenario():
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_each_row(ctx, row, monkeypatch):
-    name, code, status, ec, _retry = row
+    name, code, status, ec, _retry, s3_code, s3_status = row
     status = int(status)
     if name == "RequestTimeTooSkewed":
         e = skewed(ctx, monkeypatch)
     else:
         e = SCENARIOS[name](ctx)
+    if isinstance(e, botocore.exceptions.ClientError):  # a row of the S3 dialect only
+        assert e.response["Error"]["Code"] == s3_code, e.response
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == int(s3_status)
+        rid = e.response["ResponseMetadata"]["RequestId"]
+        assert len(rid) == 24 and rid in ctx.last.log_text(), rid
+        return
     assert isinstance(e, oss2.exceptions.ServerError), repr(e)
     expected_class = oss2.exceptions._OSS_ERROR_TO_EXCEPTION.get((status, code if status != 304 else ""), oss2.exceptions.ServerError)
     assert isinstance(e, expected_class), (type(e), expected_class)

@@ -91,9 +91,19 @@ struct ServeArgs {
     /// Upload bytes per second per bucket (503 UploadTrafficRateLimitExceeded); 0 is no limit.
     #[arg(long, env = "OSSD_UPLOAD_BANDWIDTH_LIMIT", default_value_t = 0)]
     upload_bandwidth_limit: u64,
+    /// The dialect (oss, s3, cos, obs) of anonymous requests that carry no other signal.
+    #[arg(long, env = "OSSD_DIALECT", default_value = "oss", value_parser = parse_dialect)]
+    dialect: ossd_errors::Dialect,
+    /// Answer every request in this one dialect.
+    #[arg(long, env = "OSSD_PIN_DIALECT", value_parser = parse_dialect)]
+    pin_dialect: Option<ossd_errors::Dialect>,
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "OSSD_LOG", default_value = "info")]
     log: String,
+}
+
+fn parse_dialect(s: &str) -> Result<ossd_errors::Dialect, String> {
+    ossd_errors::Dialect::parse(s).ok_or_else(|| format!("{s}: the dialects are oss, s3, cos and obs"))
 }
 
 fn main() -> ExitCode {
@@ -102,8 +112,16 @@ fn main() -> ExitCode {
         Cmd::Serve(a) => serve(a, cli.conn),
         Cmd::Remote(r) => remote::run(cli.conn, r),
         Cmd::Explain { list: true, .. } => {
-            for d in CATALOG {
-                println!("{}\t{}\t{}\t{}\t{}", d.name, d.code, d.status, d.ec, d.retry.as_str());
+            for (d, c) in CATALOG.iter().zip(Code::ALL) {
+                let (s3_code, s3_status) = c.in_dialect(ossd_errors::Dialect::S3);
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{s3_code}\t{s3_status}",
+                    d.name,
+                    d.code,
+                    d.status,
+                    d.ec,
+                    d.retry.as_str()
+                );
             }
             ExitCode::SUCCESS
         }
@@ -156,6 +174,8 @@ fn serve(a: ServeArgs, conn: remote::Conn) -> ExitCode {
         download_bps: a.download_bandwidth_limit,
         upload_bps: a.upload_bandwidth_limit,
     };
+    cfg.default_dialect = a.dialect;
+    cfg.pinned_dialect = a.pin_dialect;
     cfg.log_flush = std::time::Duration::from_secs(a.log_flush_seconds.max(1));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

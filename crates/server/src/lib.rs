@@ -2,9 +2,11 @@
 //! Requests go to a dialect (only OSS so far), which turns them into engine calls.
 
 pub mod body;
+pub mod dialect;
 pub mod json;
 pub mod limits;
 pub mod oss;
+pub mod s3;
 pub mod util;
 pub mod workers;
 
@@ -44,6 +46,10 @@ pub struct Config {
     /// How often buffered access-log lines are written to the logging target buckets.
     pub log_flush: Duration,
     pub limits: limits::LimitConfig,
+    /// The dialect of anonymous requests that carry no other signal.
+    pub default_dialect: ossd_errors::Dialect,
+    /// Pins every request of this listener to one dialect.
+    pub pinned_dialect: Option<ossd_errors::Dialect>,
 }
 
 impl Config {
@@ -63,6 +69,8 @@ impl Config {
             restore_seconds: 60,
             log_flush: Duration::from_secs(300),
             limits: limits::LimitConfig::default(),
+            default_dialect: ossd_errors::Dialect::Oss,
+            pinned_dialect: None,
         }
     }
 }
@@ -80,6 +88,8 @@ pub struct State {
     pub copy_limit: u64,
     pub log_flush: Duration,
     pub limits: limits::Limits,
+    pub default_dialect: ossd_errors::Dialect,
+    pub pinned_dialect: Option<ossd_errors::Dialect>,
     pub access_log: workers::AccessLog,
     /// Bucket configuration documents by (bucket, kind); this process is their only writer.
     pub(crate) configs: std::sync::Mutex<std::collections::HashMap<(String, &'static str), Option<String>>>,
@@ -162,6 +172,8 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         copy_limit: cfg.copy_limit,
         log_flush: cfg.log_flush,
         limits: limits::Limits::new(cfg.limits),
+        default_dialect: cfg.default_dialect,
+        pinned_dialect: cfg.pinned_dialect,
         access_log: workers::AccessLog::default(),
         configs: Default::default(),
         id_base: random_u64(),
@@ -291,7 +303,8 @@ async fn handle(
             }
         }
     }
-    let code = resp.headers().get("x-oss-ec").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
-    tracing::info!(target: "ossd::request", "{id} {method} {path} {} {code}", resp.status().as_u16());
+    let code = resp.extensions().get::<oss::LoggedCode>().map(|c| c.0).unwrap_or("-");
+    let ec = resp.headers().get("x-oss-ec").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info!(target: "ossd::request", "{id} {method} {path} {} {code} {ec}", resp.status().as_u16());
     resp
 }

@@ -9,11 +9,40 @@ use sha2::{Digest, Sha256};
 
 /// The sub-resources S3's SigV2 signs.
 pub const S3_V2_SUBRESOURCES: &[&str] = &[
-    "acl", "cors", "delete", "lifecycle", "location", "logging", "notification", "partNumber", "policy",
-    "requestPayment", "response-cache-control", "response-content-disposition", "response-content-encoding",
-    "response-content-language", "response-content-type", "response-expires", "restore", "tagging", "torrent",
-    "uploadId", "uploads", "versionId", "versioning", "versions", "website", "object-lock", "retention",
-    "legal-hold", "replication", "encryption", "accelerate", "inventory", "analytics", "metrics",
+    "acl",
+    "cors",
+    "delete",
+    "lifecycle",
+    "location",
+    "logging",
+    "notification",
+    "partNumber",
+    "policy",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+    "object-lock",
+    "retention",
+    "legal-hold",
+    "replication",
+    "encryption",
+    "accelerate",
+    "inventory",
+    "analytics",
+    "metrics",
 ];
 
 /// What a SigV4 signature covers. Header names are lowercase.
@@ -141,7 +170,8 @@ mod tests {
         ]);
         let q = owned(&[("list-type", "2"), ("prefix", "a b")]);
         let p = V4Parts { method: "GET", path: "/bkt", query: &q, headers: &h };
-        let signed: Vec<String> = ["host", "x-amz-content-sha256", "x-amz-date"].iter().map(|s| s.to_string()).collect();
+        let signed: Vec<String> =
+            ["host", "x-amz-content-sha256", "x-amz-date"].iter().map(|s| s.to_string()).collect();
         let canonical = v4_canonical_request(&p, &signed, EMPTY_SHA256, false);
         let sts = v4_string_to_sign("20240101T000000Z", "20240101/us-east-1/s3/aws4_request", &canonical);
         let key = v4_signing_key("SECRET", "20240101", "us-east-1", "s3");
@@ -150,9 +180,18 @@ mod tests {
 
     #[test]
     fn v2_matches_botocore() {
-        let h = owned(&[("content-type", "text/plain"), ("date", "Mon, 01 Jan 2024 00:00:00 GMT"), ("x-amz-meta-a", "1")]);
+        let h =
+            owned(&[("content-type", "text/plain"), ("date", "Mon, 01 Jan 2024 00:00:00 GMT"), ("x-amz-meta-a", "1")]);
         let q = owned(&[("acl", "")]);
-        let sts = v2_string_to_sign("PUT", "/bkt/k%20y", &q, &h, "Mon, 01 Jan 2024 00:00:00 GMT", "x-amz-", S3_V2_SUBRESOURCES);
+        let sts = v2_string_to_sign(
+            "PUT",
+            "/bkt/k%20y",
+            &q,
+            &h,
+            "Mon, 01 Jan 2024 00:00:00 GMT",
+            "x-amz-",
+            S3_V2_SUBRESOURCES,
+        );
         assert_eq!(sts, "PUT\n\ntext/plain\nMon, 01 Jan 2024 00:00:00 GMT\nx-amz-meta-a:1\n/bkt/k%20y?acl");
         assert_eq!(v2_sign("SECRET", &sts), V2_VECTOR);
     }

@@ -13,6 +13,8 @@ pub struct BlobInfo {
     pub size: u64,
     pub md5: [u8; 16],
     pub crc64: u64,
+    /// Computed only when asked for (S3's x-amz-content-sha256).
+    pub sha256: Option<[u8; 32]>,
 }
 
 /// AES-256 in counter mode; the nonce is the blob id, so every blob has its own key stream and a range
@@ -99,6 +101,7 @@ impl FileBlobStore {
                         size: 0,
                         enc: encrypt.then(|| cipher(&self.master, id, 0)),
                         scratch: Vec::new(),
+                        sha256: None,
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -147,9 +150,16 @@ pub struct BlobWriter {
     size: u64,
     enc: Option<Cipher>,
     scratch: Vec<u8>,
+    sha256: Option<sha2::Sha256>,
 }
 
 impl BlobWriter {
+    /// Also compute the SHA-256 of what is written.
+    pub fn with_sha256(mut self) -> Self {
+        self.sha256 = Some(sha2::Sha256::new());
+        self
+    }
+
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -171,6 +181,9 @@ impl BlobWriter {
         }
         self.md5.update(data);
         self.crc.write(data);
+        if let Some(h) = &mut self.sha256 {
+            sha2::Digest::update(h, data);
+        }
         self.size += data.len() as u64;
         Ok(())
     }
@@ -183,7 +196,8 @@ impl BlobWriter {
             File::open(&self.dir)?.sync_all()?;
         }
         let md5: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
-        let info = BlobInfo { id: self.id, size: self.size, md5, crc64: self.crc.sum64() };
+        let sha256 = self.sha256.take().map(|h| sha2::Digest::finalize(h).into());
+        let info = BlobInfo { id: self.id, size: self.size, md5, crc64: self.crc.sum64(), sha256 };
         self.path = PathBuf::new();
         Ok(info)
     }

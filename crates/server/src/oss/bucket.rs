@@ -101,9 +101,17 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
     }
     let engine = state.engine.clone();
     let max = state.max_buckets;
+    let s3 = r.dialect == ossd_errors::Dialect::S3;
     blocking(move || {
-        if engine.meta.get_bucket(&name)?.is_none() && engine.meta.count_buckets(&user.access_key_id)? >= max {
-            return Err(Error::new(Code::TooManyBuckets).ctx("MaxBuckets", max.to_string()));
+        match engine.meta.get_bucket(&name)? {
+            // S3 tells an owner that the bucket is already theirs; OSS answers 200.
+            Some(b) if s3 && b.owner == user.access_key_id => {
+                return Err(Error::new(Code::BucketAlreadyOwnedByYou).ctx("BucketName", name))
+            }
+            None if engine.meta.count_buckets(&user.access_key_id)? >= max => {
+                return Err(Error::new(Code::TooManyBuckets).ctx("MaxBuckets", max.to_string()))
+            }
+            _ => {}
         }
         engine.create_bucket(&user.access_key_id, &name, &acl, &class)
     })
@@ -127,14 +135,48 @@ pub async fn put_bucket_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
 
 pub fn get_bucket_acl(r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
+    acl_policy(r, &b.owner, &b.acl)
+}
+
+/// The AccessControlPolicy document: OSS's one-word Grant, or S3's list of grants.
+pub fn acl_policy(r: &Req, owner_id: &str, acl: &str) -> Result<Response<Body>> {
     let mut x = XmlOut::new("AccessControlPolicy");
-    owner(&mut x, &b.owner);
-    x.open("AccessControlList").el("Grant", &b.acl).close("AccessControlList");
+    owner(&mut x, owner_id);
+    x.open("AccessControlList");
+    if r.dialect == ossd_errors::Dialect::S3 {
+        let grant = |x: &mut XmlOut, grantee: &str, who: &str, perm: &str| {
+            x.open("Grant");
+            x.raw(&format!("<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"{grantee}\">"));
+            if grantee == "Group" {
+                x.el("URI", who);
+            } else {
+                x.el("ID", who).el("DisplayName", who);
+            }
+            x.close("Grantee").el("Permission", perm).close("Grant");
+        };
+        grant(&mut x, "CanonicalUser", owner_id, "FULL_CONTROL");
+        let all = "http://acs.amazonaws.com/groups/global/AllUsers";
+        if acl == "public-read" || acl == "public-read-write" {
+            grant(&mut x, "Group", all, "READ");
+        }
+        if acl == "public-read-write" {
+            grant(&mut x, "Group", all, "WRITE");
+        }
+    } else {
+        x.el("Grant", acl);
+    }
+    x.close("AccessControlList");
     ok_xml(x.finish("AccessControlPolicy"))
 }
 
 pub fn get_bucket_location(r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
+    if r.dialect == ossd_errors::Dialect::S3 {
+        let region = if b.region == "us-east-1" { "" } else { b.region.as_str() };
+        return ok_xml(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{region}</LocationConstraint>"
+        ));
+    }
     ok_xml(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint>oss-{}</LocationConstraint>",
         b.region
@@ -185,6 +227,51 @@ fn token_decode(token: &str) -> Result<String> {
         .ok_or_else(|| {
             Error::invalid_argument("continuation-token", token, "The continuation token provided is incorrect.")
         })
+}
+
+/// ListObjectVersions: buckets are unversioned, so every object is its only, latest version `null`.
+pub async fn list_object_versions(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    check_access(r, b, None, false)?;
+    let prefix = r.q("prefix").unwrap_or("").to_string();
+    let delimiter = r.q("delimiter").unwrap_or("").to_string();
+    let marker = r.q("key-marker").unwrap_or("").to_string();
+    let max = limit_param(r, "max-keys", 1000, 1000)?;
+    let engine = state.engine.clone();
+    let (bn, p, d, m) = (b.name.clone(), prefix.clone(), delimiter.clone(), marker.clone());
+    let l = blocking(move || engine.list_objects(&bn, &p, &d, &m, max)).await?;
+    let enc = r.url_encoding();
+    let e = |s: &str| if enc { util::encode(s) } else { s.to_string() };
+    let root = "ListVersionsResult";
+    let mut x = XmlOut::new(root);
+    x.el("Name", &b.name)
+        .el("Prefix", &e(&prefix))
+        .el("KeyMarker", &e(&marker))
+        .el("VersionIdMarker", "")
+        .el("MaxKeys", &max.to_string())
+        .el("Delimiter", &e(&delimiter))
+        .el("IsTruncated", if l.truncated { "true" } else { "false" });
+    if l.truncated {
+        x.el("NextKeyMarker", &e(&l.next_marker)).el("NextVersionIdMarker", "null");
+    }
+    if enc {
+        x.el("EncodingType", "url");
+    }
+    for o in &l.objects {
+        x.open("Version")
+            .el("Key", &e(&o.key))
+            .el("VersionId", "null")
+            .el("IsLatest", "true")
+            .el("LastModified", &iso8601(o.mtime_ms))
+            .el("ETag", &format!("\"{}\"", o.etag))
+            .el("Size", &o.size.to_string())
+            .el("StorageClass", &o.attrs.storage_class);
+        owner(&mut x, &b.owner);
+        x.close("Version");
+    }
+    for p in &l.prefixes {
+        x.open("CommonPrefixes").el("Prefix", &e(p)).close("CommonPrefixes");
+    }
+    ok_xml(x.finish(root))
 }
 
 /// ListObjects (V1) and ListObjectsV2 (`list-type=2`).

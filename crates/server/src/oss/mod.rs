@@ -21,7 +21,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use ossd_engine::model::{BucketRecord, ObjectRecord, UserRecord};
-use ossd_errors::{oss_error_xml, Code, Error, Result};
+use ossd_errors::{oss_error_xml, Code, Dialect, Error, Result};
 use std::sync::Arc;
 
 /// The wire code of an error response, kept for the request log.
@@ -80,6 +80,12 @@ pub struct Req {
     pub query: Vec<(String, String)>,
     /// Authenticated user; None for anonymous requests.
     pub user: Option<UserRecord>,
+    pub dialect: Dialect,
+    /// The path exactly as sent (still percent-encoded).
+    pub raw_path: String,
+    pub virtual_hosted: bool,
+    /// What an S3 signature said about the body.
+    pub s3: Option<crate::s3::S3Auth>,
 }
 
 impl Req {
@@ -120,7 +126,7 @@ impl Req {
 
 /// Splits Host and path into bucket and key: path-style for IP addresses and localhost,
 /// virtual-hosted (`bucket.<public host>`) otherwise.
-fn address(state: &State, host: &str, path: &str) -> (Option<String>, Option<String>) {
+fn address(state: &State, host: &str, path: &str) -> (Option<String>, Option<String>, bool) {
     let host_only = match host.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or(""),
         None => host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host),
@@ -141,12 +147,12 @@ fn address(state: &State, host: &str, path: &str) -> (Option<String>, Option<Str
     };
     if path_style {
         match rest.split_once('/') {
-            Some((b, k)) => (nonempty(b), nonempty(k)),
-            None => (nonempty(rest), None),
+            Some((b, k)) => (nonempty(b), nonempty(k), false),
+            None => (nonempty(rest), None, false),
         }
     } else {
         let b = &host_only[..host_only.len() - state.public_host.len() - 1];
-        (nonempty(b), nonempty(rest))
+        (nonempty(b), nonempty(rest), true)
     }
 }
 
@@ -160,7 +166,9 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
         .or(parts.uri.host())
         .unwrap_or("")
         .to_string();
-    let (bucket, key) = address(state, &host, parts.uri.path());
+    let (bucket, key, virtual_hosted) = address(state, &host, parts.uri.path());
+    let query = util::parse_query(parts.uri.query().unwrap_or(""));
+    let dialect = crate::dialect::detect(state, &parts.headers, &query, &host);
     let mut r = Req {
         id: id.to_string(),
         method: parts.method,
@@ -168,15 +176,34 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
         host,
         bucket,
         key,
-        query: util::parse_query(parts.uri.query().unwrap_or("")),
+        query,
         user: None,
+        dialect,
+        raw_path: parts.uri.path().to_string(),
+        virtual_hosted,
+        s3: None,
     };
     let is_head = r.method == Method::HEAD;
     let result = if r.method == Method::OPTIONS {
         // A CORS preflight is anonymous by definition.
         web::preflight(state, &r).await
     } else {
-        match auth::authenticate(state, &r).await {
+        let authed = match r.dialect {
+            Dialect::Oss => auth::authenticate(state, &r).await,
+            Dialect::S3 => crate::s3::authenticate(state, &r).await.map(|a| {
+                a.map(|(u, s3)| {
+                    r.s3 = Some(s3);
+                    u
+                })
+            }),
+            d => Err(Error::new(Code::NotImplemented)
+                .msg(format!("The {} dialect is not implemented by ossd yet.", d.as_str()))
+                .ctx("Header", "Authorization")),
+        };
+        if r.dialect != Dialect::Oss {
+            r.headers = crate::dialect::normalize(r.dialect, &r.headers, r.key.is_some());
+        }
+        match authed {
             Ok(user) => {
                 r.user = user;
                 match admit(state, &r) {
@@ -204,6 +231,7 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
     if r.method != Method::OPTIONS {
         web::add_cors_headers(state, &r, &mut resp).await;
     }
+    crate::dialect::translate(r.dialect, &mut resp, id);
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(id) {
         h.insert("x-oss-request-id", v);
@@ -245,6 +273,9 @@ pub fn error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
         tracing::error!(request_id = %r.id, "{}: {detail}", e.def().code);
     }
     let def = e.def();
+    if r.dialect != Dialect::Oss {
+        return dialect_error_response(e, r, is_head);
+    }
     let status = StatusCode::from_u16(def.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut b = Response::builder().status(status);
     for (k, v) in &e.headers {
@@ -273,13 +304,34 @@ pub fn error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
     resp
 }
 
+/// An error in the S3 envelope (the other dialects' come with them): the dialect's code and status,
+/// `Code, Message, Resource, RequestId, HostId`, and no body on HEAD.
+fn dialect_error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
+    let (code, status) = e.code.in_dialect(r.dialect);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut b = Response::builder().status(status);
+    for (k, v) in &e.headers {
+        if !k.starts_with("x-oss-") {
+            b = b.header(*k, v.as_str());
+        }
+    }
+    let resp = if is_head || status == StatusCode::NOT_MODIFIED {
+        b.body(Body::Empty)
+    } else {
+        let xml = ossd_errors::s3_error_xml(e, code, &r.raw_path, &r.id, &[("HostId", &r.id)]);
+        b.header(http::header::CONTENT_TYPE, "application/xml").body(Body::full(xml))
+    };
+    let mut resp = resp.unwrap_or_else(|_| Response::new(Body::Empty));
+    resp.extensions_mut().insert(LoggedCode(code));
+    resp
+}
+
 /// Which sub-resources name an operation (as opposed to plain parameters).
 const BUCKET_SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
     "referer",
     "policy",
     "encryption",
     "versioning",
-    "versions",
     "replication",
     "replicationLocation",
     "replicationProgress",
@@ -336,6 +388,7 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
             Method::GET if r.has("location") => bucket::get_bucket_location(r, &b),
             Method::GET if r.has("bucketInfo") => bucket::get_bucket_info(state, r, &b),
             Method::GET if r.has("uploads") => multipart::list_uploads(state, r, &b).await,
+            Method::GET if r.has("versions") => bucket::list_object_versions(state, r, &b).await,
             Method::GET => bucket::list_objects(state, r, &b).await,
             Method::HEAD => {
                 require_owner(r, &b)?;
@@ -396,6 +449,10 @@ async fn website_get(
         key: Some(key),
         query: Vec::new(),
         user: None,
+        dialect: r.dialect,
+        raw_path: r.raw_path.clone(),
+        virtual_hosted: r.virtual_hosted,
+        s3: None,
     };
     match object::get_object(state, &site, b, false).await {
         Err(e) if e.code == Code::NoSuchKey => match &error_key {
@@ -544,6 +601,8 @@ mod tests {
             copy_limit: 1 << 30,
             log_flush: std::time::Duration::from_secs(1),
             limits: Default::default(),
+            default_dialect: ossd_errors::Dialect::Oss,
+            pinned_dialect: None,
             access_log: Default::default(),
             configs: Default::default(),
             id_base: 0,
@@ -555,13 +614,13 @@ mod tests {
     fn path_style_and_virtual_hosted() {
         let s = state("oss.example.com:9000");
         let some = |x: &str| Some(x.to_string());
-        assert_eq!(address(&s, "127.0.0.1:9000", "/b/k/x"), (some("b"), some("k/x")));
-        assert_eq!(address(&s, "localhost", "/b/a//b"), (some("b"), some("a//b")));
-        assert_eq!(address(&s, "[::1]:9000", "/b"), (some("b"), None));
-        assert_eq!(address(&s, "127.0.0.1", "/"), (None, None));
-        assert_eq!(address(&s, "bkt.oss.example.com:9000", "/k%2Fy"), (some("bkt"), some("k/y")));
-        assert_eq!(address(&s, "bkt.oss.example.com", "/"), (some("bkt"), None));
-        assert_eq!(address(&s, "oss.example.com", "/b/k"), (some("b"), some("k")));
-        assert_eq!(address(&s, "127.0.0.1", "/b/%2e%2e/x"), (some("b"), some("../x")));
+        assert_eq!(address(&s, "127.0.0.1:9000", "/b/k/x"), (some("b"), some("k/x"), false));
+        assert_eq!(address(&s, "localhost", "/b/a//b"), (some("b"), some("a//b"), false));
+        assert_eq!(address(&s, "[::1]:9000", "/b"), (some("b"), None, false));
+        assert_eq!(address(&s, "127.0.0.1", "/"), (None, None, false));
+        assert_eq!(address(&s, "bkt.oss.example.com:9000", "/k%2Fy"), (some("bkt"), some("k/y"), true));
+        assert_eq!(address(&s, "bkt.oss.example.com", "/"), (some("bkt"), None, true));
+        assert_eq!(address(&s, "oss.example.com", "/b/k"), (some("b"), some("k"), false));
+        assert_eq!(address(&s, "127.0.0.1", "/b/%2e%2e/x"), (some("b"), some("../x"), false));
     }
 }

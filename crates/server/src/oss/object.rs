@@ -5,6 +5,7 @@ use super::bucket::STORAGE_CLASSES;
 use super::xml::{parse, XmlOut};
 use super::{blocking, check_access, empty, object_headers, ok_xml, read_small_body, require_owner, Req};
 use crate::body::Body;
+use crate::s3::{ChunkDecoder, PayloadHash};
 use crate::util::{self, iso8601};
 use crate::State;
 use base64::Engine as _;
@@ -100,12 +101,36 @@ fn content_length(r: &Req) -> Result<Option<u64>> {
 pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool) -> Result<BlobInfo> {
     let len = content_length(r)?;
     let rate = traffic_limit(r)?;
+    let (chunked, want_sha) = match &r.s3 {
+        Some(a) => match &a.payload {
+            PayloadHash::StreamingSigned | PayloadHash::StreamingUnsigned => {
+                (Some(ChunkDecoder::new(a.chunk.clone())), None)
+            }
+            PayloadHash::Sha256(h) => (None, Some(h.clone())),
+            PayloadHash::Unsigned => (None, None),
+        },
+        None => (None, None),
+    };
+    let sha = want_sha.is_some();
     let engine = state.engine.clone();
     let info = if len.is_some_and(|n| n <= SMALL_BODY) && rate.is_none() {
         let data = read_small_body(state, body, SMALL_BODY as usize).await?;
+        let data: Vec<Bytes> = match chunked {
+            Some(mut d) => {
+                let out = d.push(&data)?;
+                d.finish()?;
+                out
+            }
+            None => vec![data],
+        };
         blocking(move || {
             let mut w = engine.new_blob(encrypt)?;
-            w.write(&data).map_err(io)?;
+            if sha {
+                w = w.with_sha256();
+            }
+            for d in &data {
+                w.write(d).map_err(io)?;
+            }
             w.finish().map_err(io)
         })
         .await?
@@ -113,6 +138,9 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
         let writer = tokio::task::spawn_blocking(move || -> Result<BlobWriter> {
             let mut w = engine.new_blob(encrypt)?;
+            if sha {
+                w = w.with_sha256();
+            }
             while let Some(chunk) = rx.blocking_recv() {
                 w.write(&chunk).map_err(io)?;
             }
@@ -120,6 +148,7 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
         });
         let mut body = body;
         let mut failure = None;
+        let mut decoder = chunked;
         let (started, mut received) = (std::time::Instant::now(), 0u64);
         loop {
             match tokio::time::timeout(state.idle_timeout, body.frame()).await {
@@ -127,7 +156,14 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
                     failure = Some(Error::new(Code::RequestTimeout));
                     break;
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    if let Some(d) = &decoder {
+                        if let Err(e) = d.finish() {
+                            failure = Some(e);
+                        }
+                    }
+                    break;
+                }
                 Ok(Some(Err(e))) => {
                     failure = Some(Error::new(Code::RequestTimeout).ctx("Detail", e.to_string()));
                     break;
@@ -135,7 +171,24 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
                 Ok(Some(Ok(f))) => {
                     if let Ok(d) = f.into_data() {
                         received += d.len() as u64;
-                        if tx.send(d).await.is_err() {
+                        let pieces = match &mut decoder {
+                            Some(dec) => match dec.push(&d) {
+                                Ok(p) => p,
+                                Err(e) => {
+                                    failure = Some(e);
+                                    break;
+                                }
+                            },
+                            None => vec![d],
+                        };
+                        let mut stopped = false;
+                        for p in pieces {
+                            if tx.send(p).await.is_err() {
+                                stopped = true;
+                                break;
+                            }
+                        }
+                        if stopped {
                             break;
                         }
                         if let Some(wait) = rate.and_then(|r| pace(started, received, r)) {
@@ -157,15 +210,25 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
         }
         blocking(move || w.finish().map_err(io)).await?
     };
+    let discard = |state: &State, id: u64| {
+        let engine = state.engine.clone();
+        blocking(move || {
+            engine.blobs.remove(id);
+            Ok(())
+        })
+    };
+    if let (Some(want), Some(got)) = (&want_sha, info.sha256) {
+        if *want != ossd_sign::hex_lower(&got) {
+            discard(state, info.id).await?;
+            return Err(Error::new(Code::XAmzContentSHA256Mismatch)
+                .ctx("ClientComputedContentSHA256", want.clone())
+                .ctx("S3ComputedContentSHA256", ossd_sign::hex_lower(&got)));
+        }
+    }
     if let Some(want) = r.h("content-md5") {
         let ok = base64::engine::general_purpose::STANDARD.decode(want.trim()).map(|d| d == info.md5).unwrap_or(false);
         if !ok {
-            let engine = state.engine.clone();
-            blocking(move || {
-                engine.blobs.remove(info.id);
-                Ok(())
-            })
-            .await?;
+            discard(state, info.id).await?;
             return Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", want));
         }
     }
@@ -462,6 +525,16 @@ pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: boo
         return super::image::process(state, o, spec).await;
     }
     let range = r.h("range").and_then(|v| parse_range(v, o.size));
+    // S3 (and OSS when asked with x-oss-range-behavior: standard) refuses a range it cannot satisfy.
+    let strict = r.dialect == ossd_errors::Dialect::S3 || r.h("x-oss-range-behavior") == Some("standard");
+    if let (true, None, Some(v)) = (strict, range, r.h("range")) {
+        if v.trim().starts_with("bytes=") && !v.contains(',') {
+            return Err(Error::new(Code::InvalidRange)
+                .ctx("RangeRequested", v)
+                .ctx("ActualObjectSize", o.size.to_string())
+                .header("content-range", format!("bytes */{}", o.size)));
+        }
+    }
     let (status, start, len) = match range {
         Some((s, l)) => (StatusCode::PARTIAL_CONTENT, s, l),
         None => (StatusCode::OK, 0, o.size),
@@ -518,13 +591,19 @@ pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body
     if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
         return Err(Error::invalid_argument("encoding-type", e, "The encoding-type must be url."));
     }
-    let Some(md5) = r.h("content-md5").map(str::to_string) else {
+    let md5 = r.h("content-md5").map(str::to_string);
+    // S3 clients may send a checksum header instead of Content-MD5.
+    let s3_checksum =
+        r.dialect == ossd_errors::Dialect::S3 && r.headers.keys().any(|k| k.as_str().starts_with("x-oss-checksum-"));
+    if md5.is_none() && !s3_checksum {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "Content-MD5"));
-    };
+    }
     let raw = read_small_body(state, body, 2 * 1024 * 1024).await?;
-    let want = base64::engine::general_purpose::STANDARD.decode(md5.trim()).unwrap_or_default();
-    if want.as_slice() != Md5::digest(&raw).as_slice() {
-        return Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", md5));
+    if let Some(md5) = md5 {
+        let want = base64::engine::general_purpose::STANDARD.decode(md5.trim()).unwrap_or_default();
+        if want.as_slice() != Md5::digest(&raw).as_slice() {
+            return Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", md5));
+        }
     }
     let doc = parse(&raw, "Delete")?;
     let quiet = doc.text_of("Quiet").map(|q| q.trim().eq_ignore_ascii_case("true")).unwrap_or(false);
@@ -673,10 +752,12 @@ pub async fn get_object_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let o = blocking(move || engine.head_object(&bucket, &key)).await?;
-    let mut x = XmlOut::new("AccessControlPolicy");
-    x.open("Owner").el("ID", &b.owner).el("DisplayName", &b.owner).close("Owner");
-    x.open("AccessControlList").el("Grant", &o.attrs.acl).close("AccessControlList");
-    ok_xml(x.finish("AccessControlPolicy"))
+    let acl = if o.attrs.acl == "default" && r.dialect == ossd_errors::Dialect::S3 {
+        b.acl.as_str()
+    } else {
+        o.attrs.acl.as_str()
+    };
+    super::bucket::acl_policy(r, &b.owner, acl)
 }
 
 pub async fn put_object_tagging(

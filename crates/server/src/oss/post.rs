@@ -334,6 +334,10 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
         key: None,
         query: Vec::new(),
         user: signed.as_ref().map(|(u, _)| u.clone()),
+        dialect: r.dialect,
+        raw_path: r.raw_path.clone(),
+        virtual_hosted: r.virtual_hosted,
+        s3: None,
     };
     check_access(&requester, b, None, true)?;
     let range = match &signed {

@@ -103,6 +103,10 @@ pub async fn error_document(state: &Arc<State>, r: &Req, error_key: &str) -> Opt
         key: Some(error_key.to_string()),
         query: Vec::new(),
         user: None,
+        dialect: r.dialect,
+        raw_path: r.raw_path.clone(),
+        virtual_hosted: r.virtual_hosted,
+        s3: None,
     };
     er.headers.clear();
     let b = super::bucket_record(state, r.bucket.as_deref()?).await.ok()?;

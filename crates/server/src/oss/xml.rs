@@ -29,6 +29,12 @@ impl XmlOut {
         self
     }
 
+    /// Appends markup as it is (for elements with attributes).
+    pub fn raw(&mut self, markup: &str) -> &mut Self {
+        self.0.push_str(markup);
+        self
+    }
+
     pub fn el(&mut self, tag: &str, text: &str) -> &mut Self {
         self.open(tag);
         self.0.push_str(&xml_escape(text));

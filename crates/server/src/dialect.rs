@@ -1,0 +1,224 @@
+//! Choosing a request's dialect, and translating between a dialect's wire vocabulary and the shared
+//! handlers' (which speak OSS's): header prefixes and values in, headers and XML values out.
+
+use crate::body::Body;
+use crate::State;
+use http::{HeaderMap, HeaderName, HeaderValue, Response};
+use ossd_errors::Dialect;
+
+/// Decides the dialect from the request's own signals: signature scheme, presign parameters, header
+/// prefixes and the Host; anonymous requests without any get the listener's default.
+pub fn detect(state: &State, h: &HeaderMap, query: &[(String, String)], host: &str) -> Dialect {
+    if let Some(d) = state.pinned_dialect {
+        return d;
+    }
+    if let Some(a) = h.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if a.starts_with("OSS ") || a.starts_with("OSS4-HMAC-SHA256") {
+            return Dialect::Oss;
+        }
+        if a.starts_with("AWS4-HMAC-SHA256") || a.starts_with("AWS ") {
+            return Dialect::S3;
+        }
+        if a.starts_with("q-sign-algorithm=") {
+            return Dialect::Cos;
+        }
+        if a.starts_with("OBS ") {
+            return Dialect::Obs;
+        }
+    }
+    let has_q = |k: &str| query.iter().any(|(n, _)| n == k);
+    if has_q("OSSAccessKeyId") || has_q("x-oss-signature-version") {
+        return Dialect::Oss;
+    }
+    if has_q("X-Amz-Algorithm") || has_q("AWSAccessKeyId") {
+        return Dialect::S3;
+    }
+    if has_q("q-sign-algorithm") {
+        return Dialect::Cos;
+    }
+    for (prefix, d) in
+        [("x-oss-", Dialect::Oss), ("x-amz-", Dialect::S3), ("x-cos-", Dialect::Cos), ("x-obs-", Dialect::Obs)]
+    {
+        if h.keys().any(|k| k.as_str().starts_with(prefix)) {
+            return d;
+        }
+    }
+    let host = host.to_ascii_lowercase();
+    if host.contains(".myqcloud.com") {
+        return Dialect::Cos;
+    }
+    state.default_dialect
+}
+
+fn s3_class_in(v: &str) -> &str {
+    match v {
+        "STANDARD" | "REDUCED_REDUNDANCY" => "Standard",
+        "STANDARD_IA" | "ONEZONE_IA" | "INTELLIGENT_TIERING" => "IA",
+        "GLACIER" | "GLACIER_IR" => "Archive",
+        "DEEP_ARCHIVE" => "ColdArchive",
+        other => other,
+    }
+}
+
+fn s3_class_out(v: &str) -> &str {
+    match v {
+        "Standard" => "STANDARD",
+        "IA" => "STANDARD_IA",
+        "Archive" => "GLACIER",
+        "ColdArchive" | "DeepColdArchive" => "DEEP_ARCHIVE",
+        other => other,
+    }
+}
+
+fn s3_acl_in(v: &str) -> &str {
+    match v {
+        "private" | "public-read" | "public-read-write" => v,
+        // Grants to authenticated users or bucket owners give anonymous users nothing: the nearest is private.
+        "authenticated-read" | "bucket-owner-read" | "bucket-owner-full-control" | "aws-exec-read" => "private",
+        other => other,
+    }
+}
+
+/// Rewrites a dialect's headers into the handlers' vocabulary (`x-oss-…`, OSS values).
+pub fn normalize(d: Dialect, h: &HeaderMap, object_level: bool) -> HeaderMap {
+    if d == Dialect::Oss {
+        return h.clone();
+    }
+    let prefix = d.prefix();
+    let mut out = HeaderMap::with_capacity(h.len());
+    for (k, v) in h {
+        let name = k.as_str();
+        let Some(rest) = name.strip_prefix(prefix) else {
+            out.append(k.clone(), v.clone());
+            continue;
+        };
+        let value = v.to_str().unwrap_or("");
+        let (new_name, new_value): (String, String) = match rest {
+            "acl" if object_level => ("x-oss-object-acl".into(), s3_acl_in(value).into()),
+            "acl" => ("x-oss-acl".into(), s3_acl_in(value).into()),
+            "storage-class" => ("x-oss-storage-class".into(), s3_class_in(value).into()),
+            "tagging-directive" => {
+                let v = if value.eq_ignore_ascii_case("replace") { "Replace" } else { "Copy" };
+                ("x-oss-tagging-directive".into(), v.into())
+            }
+            "server-side-encryption" if value == "aws:kms" => ("x-oss-server-side-encryption".into(), "KMS".into()),
+            _ => (format!("x-oss-{rest}"), value.into()),
+        };
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(new_name.as_bytes()), HeaderValue::from_str(&new_value)) {
+            out.append(n, v);
+        }
+    }
+    out
+}
+
+fn lower_etags(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(i) = rest.find("<ETag>") {
+        let (head, tail) = rest.split_at(i + 6);
+        out.push_str(head);
+        let end = tail.find("</ETag>").unwrap_or(tail.len());
+        out.push_str(&tail[..end].to_ascii_lowercase());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn map_classes(xml: &str) -> String {
+    let mut s = xml.to_string();
+    for c in ["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"] {
+        s = s.replace(
+            &format!("<StorageClass>{c}</StorageClass>"),
+            &format!("<StorageClass>{}</StorageClass>", s3_class_out(c)),
+        );
+    }
+    s
+}
+
+/// Rewrites a response from the handlers' vocabulary into the dialect's.
+pub fn translate(d: Dialect, resp: &mut Response<Body>, request_id: &str) {
+    if d != Dialect::S3 {
+        return;
+    }
+    let old = std::mem::take(resp.headers_mut());
+    let h = resp.headers_mut();
+    for (k, v) in old.iter() {
+        let name = k.as_str();
+        let Some(rest) = name.strip_prefix("x-oss-") else {
+            if name == "etag" {
+                if let Ok(v) = HeaderValue::from_str(&v.to_str().unwrap_or("").to_ascii_lowercase()) {
+                    h.append(k.clone(), v);
+                }
+            } else {
+                h.append(k.clone(), v.clone());
+            }
+            continue;
+        };
+        let keep = rest.starts_with("meta-")
+            || matches!(
+                rest,
+                "server-side-encryption" | "restore" | "tagging-count" | "storage-class" | "hash-crc64ecma"
+            );
+        if !keep {
+            continue;
+        }
+        let value = if rest == "storage-class" {
+            let c = s3_class_out(v.to_str().unwrap_or(""));
+            if c == "STANDARD" {
+                continue;
+            }
+            HeaderValue::from_str(c).unwrap_or_else(|_| v.clone())
+        } else {
+            v.clone()
+        };
+        if let Ok(n) = HeaderName::from_bytes(format!("x-amz-{rest}").as_bytes()) {
+            h.append(n, value);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amz-request-id", v.clone());
+        h.insert("x-amz-id-2", v);
+    }
+    let is_xml =
+        h.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().starts_with(b"application/xml")).unwrap_or(false);
+    if is_xml {
+        if let Body::Full(Some(b)) = resp.body_mut() {
+            if let Ok(text) = std::str::from_utf8(b) {
+                let t = map_classes(&lower_etags(text));
+                let len = t.len();
+                *b = bytes::Bytes::from(t);
+                if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
+                    resp.headers_mut().insert(http::header::CONTENT_LENGTH, v);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_headers_in() {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-acl", HeaderValue::from_static("authenticated-read"));
+        h.insert("x-amz-storage-class", HeaderValue::from_static("GLACIER"));
+        h.insert("x-amz-meta-who", HeaderValue::from_static("me"));
+        h.insert("content-type", HeaderValue::from_static("text/plain"));
+        let n = normalize(Dialect::S3, &h, true);
+        assert_eq!(n.get("x-oss-object-acl").unwrap(), "private");
+        assert_eq!(n.get("x-oss-storage-class").unwrap(), "Archive");
+        assert_eq!(n.get("x-oss-meta-who").unwrap(), "me");
+        assert_eq!(n.get("content-type").unwrap(), "text/plain");
+        assert!(n.get("x-amz-meta-who").is_none());
+        assert_eq!(normalize(Dialect::S3, &h, false).get("x-oss-acl").unwrap(), "private");
+    }
+
+    #[test]
+    fn s3_xml_out() {
+        let x = "<R><Contents><ETag>&quot;ABCDEF-2&quot;</ETag><StorageClass>IA</StorageClass></Contents><Key>KEEP</Key></R>";
+        assert_eq!(map_classes(&lower_etags(x)), "<R><Contents><ETag>&quot;abcdef-2&quot;</ETag><StorageClass>STANDARD_IA</StorageClass></Contents><Key>KEEP</Key></R>");
+    }
+}
