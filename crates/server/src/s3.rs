@@ -106,6 +106,35 @@ fn paths(r: &Req) -> (String, String) {
     (decoded, v2)
 }
 
+/// Checks a SigV2 signature. A bucket-level resource is signed as `/bucket/` by most clients and as
+/// `/bucket` by some; either is accepted.
+fn v2_verify(
+    r: &Req,
+    user: &UserRecord,
+    resource: &str,
+    hs: &[(String, String)],
+    date: &str,
+    ak: &str,
+    sig: &str,
+) -> Result<()> {
+    let mut candidates = vec![resource.to_string()];
+    if r.key.is_none() && r.bucket.is_some() {
+        let alt =
+            if resource.ends_with('/') { resource.trim_end_matches('/').to_string() } else { format!("{resource}/") };
+        candidates.insert(0, alt);
+    }
+    let mut first = None;
+    for res in candidates {
+        let sts =
+            aws::v2_string_to_sign(r.method.as_str(), &res, &r.query, hs, date, "x-amz-", aws::S3_V2_SUBRESOURCES);
+        if constant_time_eq(aws::v2_sign(&user.secret, &sts).as_bytes(), sig.as_bytes()) {
+            return Ok(());
+        }
+        first.get_or_insert(sts);
+    }
+    Err(mismatch(&first.unwrap_or_default(), sig, ak, None))
+}
+
 /// Authenticates an S3 request; Ok(None) for an anonymous one.
 pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRecord, S3Auth)>> {
     let hs = headers(r);
@@ -161,18 +190,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
                 None => (r.h("date").unwrap_or(""), r.h("date").and_then(util::parse_http_date)),
             };
             skew(t, r.h("x-amz-date").or(r.h("date")).unwrap_or(""))?;
-            let sts = aws::v2_string_to_sign(
-                r.method.as_str(),
-                &v2_resource,
-                &r.query,
-                &hs,
-                date,
-                "x-amz-",
-                aws::S3_V2_SUBRESOURCES,
-            );
-            if !constant_time_eq(aws::v2_sign(&user.secret, &sts).as_bytes(), sig.as_bytes()) {
-                return Err(mismatch(&sts, sig, ak, None));
-            }
+            v2_verify(r, &user, &v2_resource, &hs, date, ak, sig)?;
             let payload = payload_of(r.h("x-amz-content-sha256"));
             return Ok(Some((user, S3Auth { payload, chunk: None })));
         }
@@ -222,18 +240,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
         if util::now_secs() > exp {
             return Err(Error::new(Code::AccessDeniedExpired));
         }
-        let sts = aws::v2_string_to_sign(
-            r.method.as_str(),
-            &v2_resource,
-            &r.query,
-            &hs,
-            expires,
-            "x-amz-",
-            aws::S3_V2_SUBRESOURCES,
-        );
-        if !constant_time_eq(aws::v2_sign(&user.secret, &sts).as_bytes(), sig.as_bytes()) {
-            return Err(mismatch(&sts, sig, ak, None));
-        }
+        v2_verify(r, &user, &v2_resource, &hs, expires, ak, sig)?;
         return Ok(Some((user, S3Auth { payload: PayloadHash::Unsigned, chunk: None })));
     }
     Ok(None)
