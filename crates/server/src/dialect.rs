@@ -50,23 +50,37 @@ pub fn detect(state: &State, h: &HeaderMap, query: &[(String, String)], host: &s
     state.default_dialect
 }
 
-fn s3_class_in(v: &str) -> &str {
+/// A dialect's storage-class name in the engine's vocabulary.
+fn class_in(v: &str) -> &str {
     match v {
-        "STANDARD" | "REDUCED_REDUNDANCY" => "Standard",
-        "STANDARD_IA" | "ONEZONE_IA" | "INTELLIGENT_TIERING" => "IA",
-        "GLACIER" | "GLACIER_IR" => "Archive",
+        "STANDARD" | "REDUCED_REDUNDANCY" | "MAZ_STANDARD" => "Standard",
+        "STANDARD_IA" | "ONEZONE_IA" | "INTELLIGENT_TIERING" | "WARM" | "MAZ_STANDARD_IA" => "IA",
+        "GLACIER" | "GLACIER_IR" | "ARCHIVE" | "COLD" => "Archive",
         "DEEP_ARCHIVE" => "ColdArchive",
         other => other,
     }
 }
 
-fn s3_class_out(v: &str) -> &str {
-    match v {
-        "Standard" => "STANDARD",
-        "IA" => "STANDARD_IA",
-        "Archive" => "GLACIER",
-        "ColdArchive" | "DeepColdArchive" => "DEEP_ARCHIVE",
-        other => other,
+/// The engine's storage class in a dialect's vocabulary.
+fn class_out(d: Dialect, v: &str) -> &str {
+    match (d, v) {
+        (_, "Standard") => "STANDARD",
+        (Dialect::Obs, "IA") => "WARM",
+        (_, "IA") => "STANDARD_IA",
+        (Dialect::S3, "Archive") => "GLACIER",
+        (Dialect::Cos, "Archive") => "ARCHIVE",
+        (Dialect::Obs, "Archive") => "COLD",
+        (_, "ColdArchive" | "DeepColdArchive") => "DEEP_ARCHIVE",
+        (_, other) => other,
+    }
+}
+
+/// The headers that carry the request id (and the second id) in a dialect.
+pub fn id_headers(d: Dialect) -> (&'static str, &'static str) {
+    match d {
+        Dialect::Oss | Dialect::S3 => ("x-amz-request-id", "x-amz-id-2"),
+        Dialect::Cos => ("x-cos-request-id", "x-cos-trace-id"),
+        Dialect::Obs => ("x-obs-request-id", "x-obs-id-2"),
     }
 }
 
@@ -96,7 +110,7 @@ pub fn normalize(d: Dialect, h: &HeaderMap, object_level: bool) -> HeaderMap {
         let (new_name, new_value): (String, String) = match rest {
             "acl" if object_level => ("x-oss-object-acl".into(), s3_acl_in(value).into()),
             "acl" => ("x-oss-acl".into(), s3_acl_in(value).into()),
-            "storage-class" => ("x-oss-storage-class".into(), s3_class_in(value).into()),
+            "storage-class" => ("x-oss-storage-class".into(), class_in(value).into()),
             "tagging-directive" => {
                 let v = if value.eq_ignore_ascii_case("replace") { "Replace" } else { "Copy" };
                 ("x-oss-tagging-directive".into(), v.into())
@@ -125,22 +139,22 @@ fn lower_etags(xml: &str) -> String {
     out
 }
 
-fn map_classes(xml: &str) -> String {
+fn map_classes(d: Dialect, xml: &str) -> String {
     let mut s = xml.to_string();
     for c in ["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"] {
-        s = s.replace(
-            &format!("<StorageClass>{c}</StorageClass>"),
-            &format!("<StorageClass>{}</StorageClass>", s3_class_out(c)),
-        );
+        let (from, to) =
+            (format!("<StorageClass>{c}</StorageClass>"), format!("<StorageClass>{}</StorageClass>", class_out(d, c)));
+        s = s.replace(&from, &to);
     }
     s
 }
 
 /// Rewrites a response from the handlers' vocabulary into the dialect's.
 pub fn translate(d: Dialect, resp: &mut Response<Body>, request_id: &str) {
-    if d != Dialect::S3 {
+    if d == Dialect::Oss {
         return;
     }
+    let prefix = d.prefix();
     let old = std::mem::take(resp.headers_mut());
     let h = resp.headers_mut();
     for (k, v) in old.iter() {
@@ -155,37 +169,34 @@ pub fn translate(d: Dialect, resp: &mut Response<Body>, request_id: &str) {
             }
             continue;
         };
-        let keep = rest.starts_with("meta-")
-            || matches!(
-                rest,
-                "server-side-encryption" | "restore" | "tagging-count" | "storage-class" | "hash-crc64ecma"
-            );
-        if !keep {
+        let kept = ["server-side-encryption", "restore", "tagging-count", "storage-class", "hash-crc64ecma"];
+        if !rest.starts_with("meta-") && !kept.contains(&rest) {
             continue;
         }
         let value = if rest == "storage-class" {
-            let c = s3_class_out(v.to_str().unwrap_or(""));
-            if c == "STANDARD" {
+            let c = class_out(d, v.to_str().unwrap_or(""));
+            if c == "STANDARD" && d == Dialect::S3 {
                 continue;
             }
             HeaderValue::from_str(c).unwrap_or_else(|_| v.clone())
         } else {
             v.clone()
         };
-        if let Ok(n) = HeaderName::from_bytes(format!("x-amz-{rest}").as_bytes()) {
+        if let Ok(n) = HeaderName::from_bytes(format!("{prefix}{rest}").as_bytes()) {
             h.append(n, value);
         }
     }
+    let (id1, id2) = id_headers(d);
     if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amz-request-id", v.clone());
-        h.insert("x-amz-id-2", v);
+        h.insert(id1, v.clone());
+        h.insert(id2, v);
     }
     let is_xml =
         h.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().starts_with(b"application/xml")).unwrap_or(false);
     if is_xml {
         if let Body::Full(Some(b)) = resp.body_mut() {
             if let Ok(text) = std::str::from_utf8(b) {
-                let t = map_classes(&lower_etags(text));
+                let t = map_classes(d, &lower_etags(text));
                 let len = t.len();
                 *b = bytes::Bytes::from(t);
                 if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
@@ -219,6 +230,6 @@ mod tests {
     #[test]
     fn s3_xml_out() {
         let x = "<R><Contents><ETag>&quot;ABCDEF-2&quot;</ETag><StorageClass>IA</StorageClass></Contents><Key>KEEP</Key></R>";
-        assert_eq!(map_classes(&lower_etags(x)), "<R><Contents><ETag>&quot;abcdef-2&quot;</ETag><StorageClass>STANDARD_IA</StorageClass></Contents><Key>KEEP</Key></R>");
+        assert_eq!(map_classes(Dialect::S3, &lower_etags(x)), "<R><Contents><ETag>&quot;abcdef-2&quot;</ETag><StorageClass>STANDARD_IA</StorageClass></Contents><Key>KEEP</Key></R>");
     }
 }

@@ -2,6 +2,7 @@
 //! Requests go to a dialect (only OSS so far), which turns them into engine calls.
 
 pub mod body;
+pub mod cos;
 pub mod dialect;
 pub mod json;
 pub mod limits;

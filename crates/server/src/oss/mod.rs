@@ -132,6 +132,12 @@ fn address(state: &State, host: &str, path: &str) -> (Option<String>, Option<Str
         None => host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host),
     }
     .to_ascii_lowercase();
+    if let Some(i) = host_only.find(".cos.").filter(|_| host_only.ends_with(".myqcloud.com")) {
+        let decoded = util::decode(path, false);
+        let rest = decoded.strip_prefix('/').unwrap_or(&decoded);
+        let key = if rest.is_empty() { None } else { Some(rest.to_string()) };
+        return (Some(host_only[..i].to_string()), key, true);
+    }
     let path_style = host_only.is_empty()
         || host_only == "localhost"
         || host_only.parse::<std::net::IpAddr>().is_ok()
@@ -190,6 +196,7 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
     } else {
         let authed = match r.dialect {
             Dialect::Oss => auth::authenticate(state, &r).await,
+            Dialect::Cos => crate::cos::authenticate(state, &r).await,
             Dialect::S3 => crate::s3::authenticate(state, &r).await.map(|a| {
                 a.map(|(u, s3)| {
                     r.s3 = Some(s3);
@@ -233,11 +240,13 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
     }
     crate::dialect::translate(r.dialect, &mut resp, id);
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(id) {
-        h.insert("x-oss-request-id", v);
+    if r.dialect == Dialect::Oss {
+        if let Ok(v) = HeaderValue::from_str(id) {
+            h.insert("x-oss-request-id", v);
+        }
+        h.insert("x-oss-server-time", HeaderValue::from_static("0"));
     }
     h.insert(http::header::SERVER, HeaderValue::from_static("ossd"));
-    h.insert("x-oss-server-time", HeaderValue::from_static("0"));
     resp.extensions_mut().insert(RequestInfo {
         bucket: r.bucket.clone(),
         key: r.key.clone(),
@@ -315,10 +324,22 @@ fn dialect_error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
             b = b.header(*k, v.as_str());
         }
     }
+    if r.dialect == Dialect::Obs && is_head {
+        // OBS tells a HEAD's error in headers.
+        b = b.header("x-obs-error-code", code);
+        if let Ok(v) = HeaderValue::from_str(e.message()) {
+            b = b.header("x-obs-error-message", v);
+        }
+    }
     let resp = if is_head || status == StatusCode::NOT_MODIFIED {
         b.body(Body::Empty)
     } else {
-        let xml = ossd_errors::s3_error_xml(e, code, &r.raw_path, &r.id, &[("HostId", &r.id)]);
+        let (resource, extra) = match r.dialect {
+            // COS clients read every one of Code, Message, Resource, RequestId (and TraceId).
+            Dialect::Cos => (format!("{}{}", r.host, r.raw_path), ("TraceId", r.id.as_str())),
+            _ => (r.raw_path.clone(), ("HostId", r.id.as_str())),
+        };
+        let xml = ossd_errors::s3_error_xml(e, code, &resource, &r.id, &[extra]);
         b.header(http::header::CONTENT_TYPE, "application/xml").body(Body::full(xml))
     };
     let mut resp = resp.unwrap_or_else(|_| Response::new(Body::Empty));

@@ -645,6 +645,10 @@ pub fn copy_source(r: &Req) -> Result<(String, String)> {
     let decoded = util::decode(path, false);
     let s = decoded.strip_prefix('/').unwrap_or(&decoded);
     match s.split_once('/') {
+        // COS names the source by its domain: <bucket>.cos.<region>.myqcloud.com/<key>.
+        Some((b, k)) if b.ends_with(".myqcloud.com") && b.contains(".cos.") && !k.is_empty() => {
+            Ok((b[..b.find(".cos.").unwrap_or(b.len())].to_string(), k.to_string()))
+        }
         Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
         _ => Err(Error::invalid_argument(
             "x-oss-copy-source",
@@ -686,7 +690,8 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
             .ctx("MaxSizeAllowed", state.copy_limit.to_string())
             .ctx("ProposedSize", src.size.to_string()));
     }
-    let mut attrs = match r.h("x-oss-metadata-directive").unwrap_or("COPY") {
+    let directive = r.h("x-oss-metadata-directive").unwrap_or("COPY").to_ascii_uppercase();
+    let mut attrs = match directive.as_str() {
         "COPY" => {
             let mut a = src.attrs.clone();
             a.acl = "default".into();
