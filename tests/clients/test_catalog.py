@@ -388,7 +388,16 @@ def oss_range_not_satisfiable(ctx):
     return caught(b.get_object, "small", headers={"Range": "bytes=500-600", "x-oss-range-behavior": "standard"})
 
 
+def quota_exceeded(ctx):
+    from obs import ObsClient
+    b = ctx.bucket()
+    obs = ObsClient(access_key_id=AK, secret_access_key=SK, server=ctx.last.endpoint, max_retry_count=0)
+    assert obs.setBucketQuota(b.bucket_name, 5).status == 200  # a quota is set through the OBS API
+    return caught(b.put_object, "big", b"x" * 100)
+
+
 SCENARIOS = {
+    "InsufficientStorageSpace": quota_exceeded,
     "InvalidRange": oss_range_not_satisfiable,
     "XAmzContentSHA256Mismatch": s3_sha_mismatch,
     "BucketAlreadyOwnedByYou": s3_owner_recreates,

@@ -117,6 +117,27 @@ impl Engine {
         }
     }
 
+    // ---- quota ----
+
+    pub fn set_quota(&self, bucket: &str, bytes: u64) -> Result<()> {
+        self.meta.put_bucket_config(bucket, "quota", &bytes.to_string())
+    }
+
+    pub fn quota(&self, bucket: &str) -> Result<u64> {
+        Ok(self.meta.get_bucket_config(bucket, "quota")?.and_then(|q| q.parse().ok()).unwrap_or(0))
+    }
+
+    /// InsufficientStorageSpace if adding `bytes` (replacing `replaced`) would pass the bucket's quota.
+    fn check_quota(&self, bucket: &str, bytes: u64, replaced: u64) -> Result<()> {
+        let quota = self.quota(bucket)?;
+        if quota > 0 && self.meta.bucket_size(bucket)?.saturating_sub(replaced) + bytes > quota {
+            return Err(Error::new(Code::InsufficientStorageSpace)
+                .ctx("BucketName", bucket)
+                .ctx("Quota", quota.to_string()));
+        }
+        Ok(())
+    }
+
     // ---- objects ----
 
     /// Opens a new blob for an upload's bytes, encrypted at rest when `encrypt`.
@@ -142,6 +163,11 @@ impl Engine {
 
     /// Stores `rec` in place of what is there, unless `forbid_overwrite` and something is.
     fn commit_put(&self, rec: ObjectRecord, forbid_overwrite: bool) -> Result<ObjectRecord> {
+        let replaced = self.meta.get_object(&rec.bucket, &rec.key).ok().flatten().map(|o| o.size).unwrap_or(0);
+        if let Err(e) = self.check_quota(&rec.bucket, rec.size, replaced) {
+            self.free_segments(&rec.segments);
+            return Err(e);
+        }
         let retention = match self.retention_ms(&rec.bucket) {
             Ok(r) => r,
             Err(e) => {
@@ -192,6 +218,10 @@ impl Engine {
         attrs: ObjectAttrs,
     ) -> Result<ObjectRecord> {
         let mut out = None;
+        if let Err(e) = self.check_quota(bucket, blob.size, 0) {
+            self.blobs.remove(blob.id);
+            return Err(e);
+        }
         let retention = self.retention_ms(bucket).unwrap_or(0);
         let res = self.meta.modify_object(bucket, key, &mut |old| {
             Self::check_mutable(retention, old)?;
@@ -439,6 +469,8 @@ impl Engine {
             return Err(Error::new(Code::FilePartNotExist).ctx("PartNumber", lost.part_number.to_string()));
         }
         let existing = self.meta.get_object(&upload.bucket, &upload.key)?;
+        let total: u64 = chosen.iter().map(|p| p.size).sum();
+        self.check_quota(&upload.bucket, total, existing.as_ref().map(|o| o.size).unwrap_or(0))?;
         if forbid_overwrite && existing.is_some() {
             return Err(Error::new(Code::FileAlreadyExists).ctx("Key", upload.key.clone()));
         }

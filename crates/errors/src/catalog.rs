@@ -244,6 +244,10 @@ catalog! {
         "The OSS KMS service is not enabled.",
         "x-oss-server-side-encryption: KMS asks for keys from a key management service, and ossd has none.",
         "Use x-oss-server-side-encryption: AES256 (keys managed by ossd).";
+    InsufficientStorageSpace: "InsufficientStorageSpace", 403, "0015-90000011", Never,
+        "Insufficient storage space.",
+        "The write would take the bucket past the quota set with SetBucketQuota.",
+        "Delete objects, or raise the bucket's quota.";
     // 404
     SymlinkTargetNotExist: "SymlinkTargetNotExist", 404, "0026-90000015", Never,
         "The symlink target object does not exist.",
@@ -384,11 +388,16 @@ pub static DIALECT_OVERRIDES: &[(Code, crate::Dialect, &str, u16)] = {
 
 impl Code {
     /// The wire code and status of this row in a dialect.
+    /// COS and OBS answer like S3 where they have no override of their own.
     pub fn in_dialect(self, d: crate::Dialect) -> (&'static str, u16) {
-        DIALECT_OVERRIDES
-            .iter()
-            .find(|(c, dd, _, _)| *c == self && *dd == d)
-            .map(|(_, _, code, status)| (*code, *status))
+        let find = |d: crate::Dialect| {
+            DIALECT_OVERRIDES
+                .iter()
+                .find(|(c, dd, _, _)| *c == self && *dd == d)
+                .map(|(_, _, code, status)| (*code, *status))
+        };
+        find(d)
+            .or_else(|| if d == crate::Dialect::Oss { None } else { find(crate::Dialect::S3) })
             .unwrap_or((self.def().code, self.def().status))
     }
 }

@@ -36,6 +36,9 @@ pub fn detect(state: &State, h: &HeaderMap, query: &[(String, String)], host: &s
     if has_q("q-sign-algorithm") {
         return Dialect::Cos;
     }
+    if has_q("apiversion") || (has_q("AccessKeyId") && has_q("Signature")) {
+        return Dialect::Obs;
+    }
     for (prefix, d) in
         [("x-oss-", Dialect::Oss), ("x-amz-", Dialect::S3), ("x-cos-", Dialect::Cos), ("x-obs-", Dialect::Obs)]
     {

@@ -6,6 +6,7 @@ pub mod cos;
 pub mod dialect;
 pub mod json;
 pub mod limits;
+pub mod obs;
 pub mod oss;
 pub mod s3;
 pub mod util;

@@ -124,13 +124,15 @@ fn v2_verify(
         candidates.insert(0, alt);
     }
     let mut first = None;
-    for res in candidates {
-        let sts =
-            aws::v2_string_to_sign(r.method.as_str(), &res, &r.query, hs, date, "x-amz-", aws::S3_V2_SUBRESOURCES);
-        if constant_time_eq(aws::v2_sign(&user.secret, &sts).as_bytes(), sig.as_bytes()) {
-            return Ok(());
+    // The OBS SDK signs AWS V2 requests with OBS's list of sub-resources.
+    for subs in [aws::S3_V2_SUBRESOURCES, aws::OBS_SUBRESOURCES] {
+        for res in &candidates {
+            let sts = aws::v2_string_to_sign(r.method.as_str(), res, &r.query, hs, date, "x-amz-", subs);
+            if constant_time_eq(aws::v2_sign(&user.secret, &sts).as_bytes(), sig.as_bytes()) {
+                return Ok(());
+            }
+            first.get_or_insert(sts);
         }
-        first.get_or_insert(sts);
     }
     Err(mismatch(&first.unwrap_or_default(), sig, ak, None))
 }

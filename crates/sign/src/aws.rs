@@ -45,6 +45,61 @@ pub const S3_V2_SUBRESOURCES: &[&str] = &[
     "metrics",
 ];
 
+/// The sub-resources OBS's V2-style signatures sign (matched without regard to case).
+pub const OBS_SUBRESOURCES: &[&str] = &[
+    "acl",
+    "backtosource",
+    "policy",
+    "torrent",
+    "logging",
+    "location",
+    "storageinfo",
+    "quota",
+    "storageclass",
+    "storagepolicy",
+    "requestpayment",
+    "versions",
+    "versioning",
+    "versionid",
+    "uploads",
+    "uploadid",
+    "partnumber",
+    "website",
+    "notification",
+    "dispolicy",
+    "lifecycle",
+    "deletebucket",
+    "delete",
+    "cors",
+    "restore",
+    "tagging",
+    "replication",
+    "metadata",
+    "encryption",
+    "publicaccessblock",
+    "bucketstatus",
+    "policystatus",
+    "inventory",
+    "object-lock",
+    "retention",
+    "append",
+    "position",
+    "truncate",
+    "modify",
+    "rename",
+    "length",
+    "name",
+    "fileinterface",
+    "response-content-type",
+    "response-content-language",
+    "response-expires",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "x-image-process",
+    "x-oss-process",
+];
+
 /// What a SigV4 signature covers. Header names are lowercase.
 pub struct V4Parts<'a> {
     pub method: &'a str,
@@ -133,7 +188,12 @@ pub fn v2_string_to_sign(
         s.push('\n');
     }
     s.push_str(resource);
-    let mut subs: Vec<&(String, String)> = query.iter().filter(|(k, _)| subresources.contains(&k.as_str())).collect();
+    let mut subs: Vec<&(String, String)> = query
+        .iter()
+        .filter(|(k, _)| {
+            subresources.iter().any(|s| s.eq_ignore_ascii_case(k)) || k.to_ascii_lowercase().starts_with(prefix)
+        })
+        .collect();
     subs.sort_by(|a, b| a.0.cmp(&b.0));
     for (i, (k, v)) in subs.iter().enumerate() {
         s.push(if i == 0 { '?' } else { '&' });

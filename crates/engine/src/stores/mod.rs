@@ -31,6 +31,8 @@ pub trait MetaStore: Send + Sync {
     /// Buckets of `owner` with names after `marker` and starting with `prefix`, in name order.
     fn list_buckets(&self, owner: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<BucketRecord>>;
     fn count_buckets(&self, owner: &str) -> Result<usize>;
+    /// The bytes the bucket's objects hold.
+    fn bucket_size(&self, bucket: &str) -> Result<u64>;
     /// Deletes an empty bucket: Err(BucketNotEmpty) if it holds objects or uploads, Ok(false) if missing.
     fn delete_bucket(&self, name: &str) -> Result<bool>;
     fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()>;

@@ -265,6 +265,13 @@ impl MetaStore for SqliteMeta {
             .map_err(db)
     }
 
+    fn bucket_size(&self, bucket: &str) -> Result<u64> {
+        self.r()?
+            .query_row("SELECT COALESCE(SUM(size), 0) FROM objects WHERE bucket=?1", [bucket], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(db)
+    }
+
     fn delete_bucket(&self, name: &str) -> Result<bool> {
         let mut c = self.w()?;
         let tx = c.transaction().map_err(db)?;

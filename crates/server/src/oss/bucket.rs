@@ -101,10 +101,10 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
     }
     let engine = state.engine.clone();
     let max = state.max_buckets;
-    let s3 = r.dialect == ossd_errors::Dialect::S3;
+    let s3 = r.dialect != ossd_errors::Dialect::Oss;
     blocking(move || {
         match engine.meta.get_bucket(&name)? {
-            // S3 tells an owner that the bucket is already theirs; OSS answers 200.
+            // S3, COS and OBS tell an owner that the bucket is already theirs; OSS answers 200.
             Some(b) if s3 && b.owner == user.access_key_id => {
                 return Err(Error::new(Code::BucketAlreadyOwnedByYou).ctx("BucketName", name))
             }
@@ -227,6 +227,33 @@ fn token_decode(token: &str) -> Result<String> {
         .ok_or_else(|| {
             Error::invalid_argument("continuation-token", token, "The continuation token provided is incorrect.")
         })
+}
+
+/// SetBucketQuota and GetBucketQuota: a cap, in bytes, on what the bucket holds (0: none).
+pub async fn quota(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    require_owner(r, b)?;
+    let engine = state.engine.clone();
+    let name = b.name.clone();
+    match r.method {
+        http::Method::PUT => {
+            let raw = read_small_body(state, body, 64 * 1024).await?;
+            let doc = parse(&raw, "Quota")?;
+            let q = doc.text_of("StorageQuota").unwrap_or("");
+            let bytes: u64 = q
+                .trim()
+                .parse()
+                .map_err(|_| Error::invalid_argument("StorageQuota", q, "StorageQuota must be a number of bytes."))?;
+            blocking(move || engine.set_quota(&name, bytes)).await?;
+            empty(StatusCode::OK)
+        }
+        http::Method::GET => {
+            let q = blocking(move || engine.quota(&name)).await?;
+            let mut x = XmlOut::new("Quota");
+            x.el("StorageQuota", &q.to_string());
+            ok_xml(x.finish("Quota"))
+        }
+        _ => Err(Error::new(Code::MethodNotAllowed).ctx("Method", r.method.as_str()).ctx("ResourceType", "Quota")),
+    }
 }
 
 /// ListObjectVersions: buckets are unversioned, so every object is its only, latest version `null`.

@@ -197,15 +197,13 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
         let authed = match r.dialect {
             Dialect::Oss => auth::authenticate(state, &r).await,
             Dialect::Cos => crate::cos::authenticate(state, &r).await,
+            Dialect::Obs => crate::obs::authenticate(state, &r).await,
             Dialect::S3 => crate::s3::authenticate(state, &r).await.map(|a| {
                 a.map(|(u, s3)| {
                     r.s3 = Some(s3);
                     u
                 })
             }),
-            d => Err(Error::new(Code::NotImplemented)
-                .msg(format!("The {} dialect is not implemented by ossd yet.", d.as_str()))
-                .ctx("Header", "Authorization")),
         };
         if r.dialect != Dialect::Oss {
             r.headers = crate::dialect::normalize(r.dialect, &r.headers, r.key.is_some());
@@ -376,6 +374,11 @@ const BUCKET_SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
 
 async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<Body>> {
     let m = &r.method;
+    if *m == Method::HEAD && r.has("apiversion") {
+        // OBS's signature negotiation: this server speaks OBS API 3.0 (whether or not the bucket exists,
+        // so that the client's real request gets the real answer).
+        return Response::builder().header("x-obs-api", "3.0").body(Body::Empty).map_err(Error::internal);
+    }
     let Some(bucket_name) = r.bucket.as_deref() else {
         return match *m {
             Method::GET => bucket::list_buckets(state, r).await,
@@ -384,13 +387,17 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
     };
     ossd_engine::names::check_bucket_name(bucket_name)?;
     if r.key.is_none() {
-        let names_subresource = r.query.iter().any(|(k, _)| auth::V1_SUBRESOURCES.contains(&k.as_str()));
+        let names_subresource =
+            r.query.iter().any(|(k, _)| auth::V1_SUBRESOURCES.contains(&k.as_str()) || k == "quota");
         if *m == Method::PUT && !names_subresource {
             return bucket::put_bucket(state, r, body).await;
         }
         let b = bucket_record(state, bucket_name).await?;
         if r.has("worm") || r.has("wormId") {
             return worm::handle(state, r, &b, body).await;
+        }
+        if r.has("quota") {
+            return bucket::quota(state, r, &b, body).await;
         }
         for kind in [config::CORS, config::LIFECYCLE, config::WEBSITE, config::LOGGING] {
             if r.has(kind) {
