@@ -44,7 +44,10 @@ pub fn http_date(ms: i64) -> String {
 
 /// Parses an RFC 1123 (or other HTTP) date to Unix seconds.
 pub fn parse_http_date(s: &str) -> Option<i64> {
-    let t = httpdate::parse_http_date(s.trim()).ok()?;
+    let s = s.trim();
+    // Some clients write the zone as +0000 instead of GMT.
+    let normalized = s.strip_suffix(" +0000").map(|d| format!("{d} GMT"));
+    let t = httpdate::parse_http_date(normalized.as_deref().unwrap_or(s)).ok()?;
     Some(t.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64)
 }
 
@@ -111,6 +114,7 @@ mod tests {
         assert_eq!(http_date(1_449_314_229_000), "Sat, 05 Dec 2015 11:17:09 GMT");
         assert_eq!(parse_http_date("Sat, 05 Dec 2015 11:17:09 GMT"), Some(1_449_314_229));
         assert_eq!(parse_http_date("yesterday"), None);
+        assert_eq!(parse_http_date("Sat, 05 Dec 2015 11:17:09 +0000"), Some(1_449_314_229));
     }
 
     #[test]
