@@ -335,3 +335,60 @@ async fn errors_reachable_through_the_sdk() {
     assert!(server.stop());
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// The same SDK against ossd's S3, COS and OBS dialects: one Client type, each vendor's signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_in_the_other_dialects() {
+    let data = temp_dir("sdk-dialects");
+    let server = Server::start(&data, &["--fsync", "false"]);
+    for (sign, name) in
+        [(SignVersion::S3V4, "sdk-s3"), (SignVersion::Cos, "sdk-cos-1250000000"), (SignVersion::Obs, "sdk-obs")]
+    {
+        let c = client(server.port, sign);
+        c.create_bucket(name, None, None).await.unwrap_or_else(|e| panic!("{sign:?}: {e}"));
+        assert!(c.list_buckets("sdk-").await.unwrap().iter().any(|b| b.name == name), "{sign:?}");
+        let opts = PutOptions { meta: vec![("who".into(), "sdk".into())], ..Default::default() };
+        let r = c
+            .put_object(name, "dir/a b.txt", Payload::Bytes(Bytes::from_static(b"dialect body")), &opts)
+            .await
+            .unwrap();
+        assert_eq!(r.crc64, Some(ossd_client::crc64(b"dialect body")), "{sign:?}");
+        let h = c.head_object(name, "dir/a b.txt").await.unwrap();
+        assert_eq!((h.size, h.meta.clone()), (12, vec![("who".to_string(), "sdk".to_string())]), "{sign:?}");
+        let part = c
+            .get_object(name, "dir/a b.txt", &GetOptions { range: Some((0, Some(6))), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(part.bytes().await.unwrap(), b"dialect", "{sign:?}");
+        c.copy_object(name, "dir/a b.txt", name, "copy", &PutOptions::default()).await.unwrap();
+        c.put_tagging(name, "copy", &[("t".into(), "1".into())]).await.unwrap();
+        assert_eq!(c.get_tagging(name, "copy").await.unwrap().len(), 1, "{sign:?}");
+        let listed = c.list_objects(name, "", "/").collect().await.unwrap();
+        assert!(listed.contains(&ListEntry::Prefix("dir/".into())), "{sign:?}: {listed:?}");
+        let dir = temp_dir("sdk-dialect-file");
+        let file = dir.join("big.bin");
+        let big: Vec<u8> = (0..450_000u32).map(|i| (i % 249) as u8).collect();
+        std::fs::write(&file, &big).unwrap();
+        let mo = MultipartOptions { part_size: 150 * 1024, parallel: 2, threshold: 100 * 1024, ..Default::default() };
+        c.upload_file(name, "big", &file, &mo).await.unwrap();
+        assert_eq!(
+            c.get_object(name, "big", &GetOptions::default()).await.unwrap().bytes().await.unwrap(),
+            big,
+            "{sign:?}"
+        );
+        let e = c.get_object(name, "missing", &GetOptions::default()).await.err().unwrap();
+        expect(&server, e, Code::NoSuchKey, StatusClass::NotFound, Retry::Never);
+        let e = c.delete_bucket(name).await.unwrap_err();
+        expect(&server, e, Code::BucketNotEmpty, StatusClass::Conflict, Retry::Never);
+        if sign == SignVersion::S3V4 {
+            let url = c.presign(http::Method::GET, name, "copy", Duration::from_secs(60)).unwrap();
+            assert_eq!(raw_get(&url), (200, b"dialect body".to_vec()));
+        }
+        let keys = vec!["dir/a b.txt".to_string(), "copy".to_string(), "big".to_string()];
+        assert_eq!(c.delete_objects(name, &keys).await.unwrap().len(), 3, "{sign:?}");
+        c.delete_bucket(name).await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    assert!(server.stop());
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -293,8 +293,10 @@ fn meta_of(a: &Answer) -> ObjectMeta {
         meta: h
             .iter()
             .filter_map(|(k, v)| {
-                k.as_str()
-                    .strip_prefix("x-oss-meta-")
+                let k = k.as_str();
+                ["x-oss-meta-", "x-amz-meta-", "x-cos-meta-", "x-obs-meta-"]
+                    .iter()
+                    .find_map(|p| k.strip_prefix(p))
                     .map(|n| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             })
             .collect(),

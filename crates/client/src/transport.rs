@@ -24,8 +24,43 @@ use tokio::sync::mpsc;
 /// How requests are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignVersion {
+    /// OSS signature V1.
     V1,
+    /// OSS signature V4.
     V4,
+    /// S3 SigV4 (`x-amz-` headers).
+    S3V4,
+    /// Tencent COS q-sign (`x-cos-` headers; the bucket goes in the Host).
+    Cos,
+    /// Huawei OBS V2-style signature (`x-obs-` headers).
+    Obs,
+}
+
+impl SignVersion {
+    /// The header prefix of this signature's dialect.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            SignVersion::V1 | SignVersion::V4 => "x-oss-",
+            SignVersion::S3V4 => "x-amz-",
+            SignVersion::Cos => "x-cos-",
+            SignVersion::Obs => "x-obs-",
+        }
+    }
+}
+
+/// The client writes OSS's header names; other dialects get their own prefix (and S3's `acl` name).
+fn to_dialect(sign: SignVersion, headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    if matches!(sign, SignVersion::V1 | SignVersion::V4) {
+        return headers;
+    }
+    headers
+        .into_iter()
+        .map(|(k, v)| match k.strip_prefix("x-oss-") {
+            Some("object-acl") | Some("acl") => (format!("{}acl", sign.prefix()), v),
+            Some(rest) => (format!("{}{rest}", sign.prefix()), v),
+            None => (k, v),
+        })
+        .collect()
 }
 
 #[derive(Clone)]
@@ -283,6 +318,22 @@ fn classify(e: &hyper_util::client::legacy::Error) -> (RequestErrorKind, bool) {
 impl Transport {
     fn url_and_host(&self, op: &Op) -> (String, String) {
         let key_path = op.key.map(ossd_sign::encode_path).unwrap_or_default();
+        if let (SignVersion::Cos, Some(b)) = (self.sign, op.bucket) {
+            // COS addresses the bucket by Host only; the connection still goes to the endpoint.
+            let (url, _) =
+                self.url_and_host(&Op { bucket: None, key: None, ..Op::new(op.name, op.method.clone(), None, None) });
+            let base = url.trim_end_matches('/');
+            let mut q = String::new();
+            for (i, (k, v)) in op.query.iter().enumerate() {
+                q.push(if i == 0 { '?' } else { '&' });
+                q.push_str(&ossd_sign::encode(k));
+                if !v.is_empty() {
+                    q.push('=');
+                    q.push_str(&ossd_sign::encode(v));
+                }
+            }
+            return (format!("{base}/{key_path}{q}"), format!("{b}.cos.{}.myqcloud.com", self.region));
+        }
         let (host, path) = match (op.bucket, self.path_style) {
             (None, _) => (self.endpoint_host.clone(), "/".to_string()),
             (Some(b), true) => (self.endpoint_host.clone(), format!("/{b}/{key_path}")),
@@ -306,10 +357,88 @@ impl Transport {
     }
 
     /// Adds Date/x-oss-date and Authorization to `headers`.
-    fn sign(&self, op: &Op, headers: &mut Vec<(String, String)>) {
+    fn sign(&self, op: &Op, host: &str, headers: &mut Vec<(String, String)>) {
         let Some(c) = &self.credentials else { return };
         let now = now_with_offset(self.clock_offset_ms.load(Ordering::Relaxed));
         match self.sign {
+            SignVersion::S3V4 => {
+                let stamp = basic_iso(now);
+                headers.push(("x-amz-date".into(), stamp.clone()));
+                headers.push(("x-amz-content-sha256".into(), "UNSIGNED-PAYLOAD".into()));
+                let mut all = headers.clone();
+                all.push(("host".into(), host.to_string()));
+                let mut signed: Vec<String> = all
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .filter(|k| k == "host" || k.starts_with("x-amz-") || k == "content-type" || k == "content-md5")
+                    .collect();
+                signed.sort();
+                signed.dedup();
+                let path = match op.bucket {
+                    None => "/".to_string(),
+                    Some(b) => format!("/{b}/{}", op.key.unwrap_or("")),
+                };
+                let p = ossd_sign::aws::V4Parts {
+                    method: op.method.as_str(),
+                    path: &path,
+                    query: &op.query,
+                    headers: &all,
+                };
+                let canonical = ossd_sign::aws::v4_canonical_request(&p, &signed, "UNSIGNED-PAYLOAD", false);
+                let scope = format!("{}/{}/s3/aws4_request", &stamp[..8], self.region);
+                let sts = ossd_sign::aws::v4_string_to_sign(&stamp, &scope, &canonical);
+                let key = ossd_sign::aws::v4_signing_key(&c.secret, &stamp[..8], &self.region, "s3");
+                let sig = ossd_sign::hex_lower(&ossd_sign::hmac256(&key, sts.as_bytes()));
+                headers.push((
+                    "authorization".into(),
+                    format!(
+                        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={sig}",
+                        c.access_key_id,
+                        signed.join(";")
+                    ),
+                ));
+            }
+            SignVersion::Obs => {
+                let date = httpdate::fmt_http_date(now);
+                headers.push(("date".into(), date.clone()));
+                let resource = match op.bucket {
+                    None => "/".to_string(),
+                    Some(b) => format!("/{b}/{}", op.key.map(ossd_sign::encode_path).unwrap_or_default()),
+                };
+                let sts = ossd_sign::aws::v2_string_to_sign(
+                    op.method.as_str(),
+                    &resource,
+                    &op.query,
+                    headers,
+                    &date,
+                    "x-obs-",
+                    ossd_sign::aws::OBS_SUBRESOURCES,
+                );
+                headers.push((
+                    "authorization".into(),
+                    format!("OBS {}:{}", c.access_key_id, ossd_sign::aws::v2_sign(&c.secret, &sts)),
+                ));
+            }
+            SignVersion::Cos => {
+                let t = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+                let time = format!("{};{}", t.saturating_sub(60), t + 3600);
+                let params: Vec<(String, String)> =
+                    op.query.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
+                let signed_headers = vec![("host".to_string(), host.to_string())];
+                let path = format!("/{}", op.key.unwrap_or(""));
+                let sts = ossd_sign::cos::string_to_sign(op.method.as_str(), &path, &params, &signed_headers, &time);
+                let sig = ossd_sign::cos::sign(&c.secret, &time, &sts);
+                let mut names: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+                names.sort();
+                headers.push((
+                    "authorization".into(),
+                    format!(
+                        "q-sign-algorithm=sha1&q-ak={}&q-sign-time={time}&q-key-time={time}&q-header-list=host&q-url-param-list={}&q-signature={sig}",
+                        c.access_key_id,
+                        names.join(";")
+                    ),
+                ));
+            }
             SignVersion::V1 => {
                 let date = httpdate::fmt_http_date(now);
                 headers.push(("date".into(), date.clone()));
@@ -374,6 +503,33 @@ impl Transport {
                 q.push(("OSSAccessKeyId".into(), c.access_key_id.clone()));
                 q.push(("Expires".into(), exp.to_string()));
                 q.push(("Signature".into(), sig));
+            }
+            SignVersion::S3V4 => {
+                let stamp = basic_iso(now);
+                let host = self.url_and_host(op).1;
+                let scope = format!("{}/{}/s3/aws4_request", &stamp[..8], self.region);
+                q.push(("X-Amz-Algorithm".into(), "AWS4-HMAC-SHA256".into()));
+                q.push(("X-Amz-Credential".into(), format!("{}/{scope}", c.access_key_id)));
+                q.push(("X-Amz-Date".into(), stamp.clone()));
+                q.push(("X-Amz-Expires".into(), expires.as_secs().to_string()));
+                q.push(("X-Amz-SignedHeaders".into(), "host".into()));
+                let path = match op.bucket {
+                    None => "/".to_string(),
+                    Some(b) => format!("/{b}/{}", op.key.unwrap_or("")),
+                };
+                let hs = vec![("host".to_string(), host)];
+                let p = ossd_sign::aws::V4Parts { method: op.method.as_str(), path: &path, query: &q, headers: &hs };
+                let canonical =
+                    ossd_sign::aws::v4_canonical_request(&p, &["host".to_string()], "UNSIGNED-PAYLOAD", true);
+                let sts = ossd_sign::aws::v4_string_to_sign(&stamp, &scope, &canonical);
+                let key = ossd_sign::aws::v4_signing_key(&c.secret, &stamp[..8], &self.region, "s3");
+                q.push(("X-Amz-Signature".into(), ossd_sign::hex_lower(&ossd_sign::hmac256(&key, sts.as_bytes()))));
+            }
+            SignVersion::Cos | SignVersion::Obs => {
+                return Err(Error::client(
+                    ClientErrorKind::InvalidArgument,
+                    "presigned URLs are made for OSS and S3 signatures only",
+                ));
             }
             SignVersion::V4 => {
                 let stamp = basic_iso(now);
@@ -486,7 +642,7 @@ impl Transport {
 
     async fn attempt(&self, op: &Op<'_>, started: Instant) -> Result<Answer> {
         let (url, host) = self.url_and_host(op);
-        let mut headers = op.headers.clone();
+        let mut headers = to_dialect(self.sign, op.headers.clone());
         if let Some(n) = op.payload.len() {
             if !headers.iter().any(|(k, _)| k == "content-length")
                 && (n > 0 || op.method == Method::PUT || op.method == Method::POST)
@@ -494,7 +650,7 @@ impl Transport {
                 headers.push(("content-length".into(), n.to_string()));
             }
         }
-        self.sign(op, &mut headers);
+        self.sign(op, &host, &mut headers);
         let mut b = Request::builder().method(op.method.clone()).uri(&url).header(http::header::HOST, host);
         for (k, v) in &headers {
             b = b.header(k.as_str(), v.as_str());
@@ -567,6 +723,7 @@ impl Answer {
         self.head.status.as_u16()
     }
 
+    /// A response header; `x-oss-…` names also find their `x-amz-`, `x-cos-` and `x-obs-` twins.
     pub fn header(&self, name: &str) -> Option<&str> {
         header_str(&self.head.headers, name)
     }
@@ -621,7 +778,11 @@ pub fn body_error_kind(e: &hyper::Error) -> RequestErrorKind {
 }
 
 pub fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
+    if let Some(v) = h.get(name).and_then(|v| v.to_str().ok()) {
+        return Some(v);
+    }
+    let rest = name.strip_prefix("x-oss-")?;
+    ["x-amz-", "x-cos-", "x-obs-"].iter().find_map(|p| h.get(format!("{p}{rest}")).and_then(|v| v.to_str().ok()))
 }
 
 pub fn header_value(v: &str) -> Result<HeaderValue> {

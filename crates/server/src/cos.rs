@@ -4,48 +4,29 @@
 use crate::oss::{auth, Req};
 use crate::util;
 use crate::State;
-use hmac::{Hmac, Mac};
 use ossd_engine::model::UserRecord;
 use ossd_errors::{Code, Error, Result};
 use ossd_sign::constant_time_eq;
-use sha1::{Digest, Sha1};
 use std::sync::Arc;
 
-fn hmac_sha1_hex(key: &[u8], data: &[u8]) -> String {
-    let mut m = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
-    m.update(data);
-    ossd_sign::hex_lower(&m.finalize().into_bytes())
-}
-
 /// The COS string to sign for a request, given the signed header and parameter lists.
-pub fn string_to_sign(r: &Req, path: &str, sign_time: &str, header_list: &str, param_list: &str) -> (String, String) {
+pub fn string_to_sign(r: &Req, path: &str, sign_time: &str, header_list: &str, param_list: &str) -> String {
     let mut params: Vec<(String, String)> = Vec::new();
     for name in param_list.split(';').filter(|s| !s.is_empty()) {
         let v = r
             .query
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name) || ossd_sign::encode(k).to_ascii_lowercase() == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
-        params.push((name.to_string(), ossd_sign::encode(v)));
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        params.push((name.to_string(), v));
     }
-    params.sort();
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for name in header_list.split(';').filter(|s| !s.is_empty()) {
-        let v = r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
-        headers.push((name.to_string(), ossd_sign::encode(v)));
-    }
-    headers.sort();
-    let join = |v: &[(String, String)]| v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
-    let format = format!("{}\n{path}\n{}\n{}\n", r.method.as_str().to_ascii_lowercase(), join(&params), join(&headers));
-    let sts = format!("sha1\n{sign_time}\n{}\n", ossd_sign::hex_lower(&Sha1::digest(format.as_bytes())));
-    (format, sts)
-}
-
-/// The signature over `sts` with the secret and the key time.
-pub fn sign(secret: &str, key_time: &str, sts: &str) -> String {
-    let sign_key = hmac_sha1_hex(secret.as_bytes(), key_time.as_bytes());
-    hmac_sha1_hex(sign_key.as_bytes(), sts.as_bytes())
+    let headers: Vec<(String, String)> = header_list
+        .split(';')
+        .filter(|s| !s.is_empty())
+        .map(|name| (name.to_string(), r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()))
+        .collect();
+    ossd_sign::cos::string_to_sign(r.method.as_str(), path, &params, &headers, sign_time)
 }
 
 fn fields(s: &str) -> Vec<(String, String)> {
@@ -84,9 +65,9 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
             .ctx("MaxAllowedSkewMilliseconds", (auth::MAX_SKEW_SECS * 1000).to_string()));
     }
     let path = format!("/{}", r.key.as_deref().unwrap_or(""));
-    let (_, sts) =
+    let sts =
         string_to_sign(r, &path, sign_time, get("q-header-list").unwrap_or(""), get("q-url-param-list").unwrap_or(""));
-    let want = sign(&user.secret, key_time, &sts);
+    let want = ossd_sign::cos::sign(&user.secret, key_time, &sts);
     if !constant_time_eq(want.as_bytes(), sig.as_bytes()) {
         return Err(Error::new(Code::SignatureDoesNotMatch).ctx("StringToSign", sts).ctx("SignatureProvided", sig));
     }

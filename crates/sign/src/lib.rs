@@ -341,3 +341,38 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"ab"));
     }
 }
+
+/// COS's `q-sign` signature: the string to sign over a lowercase method, the decoded path, and the
+/// URL-encoded parameters and headers it lists (names lowercase), and the signature keyed by the key time.
+pub mod cos {
+    use hmac::{Hmac, Mac};
+    use sha1::{Digest, Sha1};
+
+    fn hmac_sha1_hex(key: &[u8], data: &[u8]) -> String {
+        let mut m = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+        m.update(data);
+        crate::hex_lower(&m.finalize().into_bytes())
+    }
+
+    /// `params` and `headers` are (lowercase name, raw value) pairs; values are encoded here.
+    pub fn string_to_sign(
+        method: &str,
+        path: &str,
+        params: &[(String, String)],
+        headers: &[(String, String)],
+        sign_time: &str,
+    ) -> String {
+        let enc = |v: &[(String, String)]| {
+            let mut e: Vec<(String, String)> = v.iter().map(|(k, v)| (k.clone(), crate::encode(v))).collect();
+            e.sort();
+            e.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+        };
+        let format = format!("{}\n{path}\n{}\n{}\n", method.to_ascii_lowercase(), enc(params), enc(headers));
+        format!("sha1\n{sign_time}\n{}\n", crate::hex_lower(&Sha1::digest(format.as_bytes())))
+    }
+
+    pub fn sign(secret: &str, key_time: &str, string_to_sign: &str) -> String {
+        let sign_key = hmac_sha1_hex(secret.as_bytes(), key_time.as_bytes());
+        hmac_sha1_hex(sign_key.as_bytes(), string_to_sign.as_bytes())
+    }
+}
