@@ -172,6 +172,13 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
         .or(parts.uri.host())
         .unwrap_or("")
         .to_string();
+    // An error may be answered before the body is read; such a connection cannot be reused.
+    let has_body = parts.headers.contains_key(http::header::TRANSFER_ENCODING)
+        || parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
     let (bucket, key, virtual_hosted) = address(state, &host, parts.uri.path());
     let query = util::parse_query(parts.uri.query().unwrap_or(""));
     let dialect = crate::dialect::detect(state, &parts.headers, &query, &host);
@@ -245,6 +252,9 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
         h.insert("x-oss-server-time", HeaderValue::from_static("0"));
     }
     h.insert(http::header::SERVER, HeaderValue::from_static("ossd"));
+    if has_body && resp.status().as_u16() >= 300 {
+        resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
     resp.extensions_mut().insert(RequestInfo {
         bucket: r.bucket.clone(),
         key: r.key.clone(),
