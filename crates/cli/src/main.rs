@@ -94,6 +94,9 @@ struct ServeArgs {
     /// The dialect (oss, s3, cos, obs) of anonymous requests that carry no other signal.
     #[arg(long, env = "OSSD_DIALECT", default_value = "oss", value_parser = parse_dialect)]
     dialect: ossd_errors::Dialect,
+    /// Another listener, `DIALECT=ADDR` (pinned) or `ADDR` (detecting); may be given several times.
+    #[arg(long = "also-listen", env = "OSSD_ALSO_LISTEN", value_delimiter = ',', value_parser = parse_listener)]
+    also_listen: Vec<(Option<ossd_errors::Dialect>, SocketAddr)>,
     /// Answer every request in this one dialect.
     #[arg(long, env = "OSSD_PIN_DIALECT", value_parser = parse_dialect)]
     pin_dialect: Option<ossd_errors::Dialect>,
@@ -104,6 +107,14 @@ struct ServeArgs {
 
 fn parse_dialect(s: &str) -> Result<ossd_errors::Dialect, String> {
     ossd_errors::Dialect::parse(s).ok_or_else(|| format!("{s}: the dialects are oss, s3, cos and obs"))
+}
+
+fn parse_listener(s: &str) -> Result<(Option<ossd_errors::Dialect>, SocketAddr), String> {
+    let (d, addr) = match s.split_once('=') {
+        Some((d, a)) => (Some(parse_dialect(d)?), a),
+        None => (None, s),
+    };
+    addr.parse().map(|a| (d, a)).map_err(|e| format!("{addr}: {e}"))
 }
 
 fn main() -> ExitCode {
@@ -176,6 +187,7 @@ fn serve(a: ServeArgs, conn: remote::Conn) -> ExitCode {
     };
     cfg.default_dialect = a.dialect;
     cfg.pinned_dialect = a.pin_dialect;
+    cfg.also_listen = a.also_listen;
     cfg.log_flush = std::time::Duration::from_secs(a.log_flush_seconds.max(1));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -204,6 +216,10 @@ fn serve(a: ServeArgs, conn: remote::Conn) -> ExitCode {
             println!("ossd: root access key id: {}", bound.root.access_key_id);
         }
         println!("ossd: listening on {addr} (region {}, data {})", bound.state.region, a.data.display());
+        for (l, d) in &bound.extra {
+            let at = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            println!("ossd: also listening on {at} ({})", d.map(|d| d.as_str()).unwrap_or("any dialect"));
+        }
         ossd_server::run(bound, shutdown_signal()).await;
         println!("ossd: stopped");
         ExitCode::SUCCESS

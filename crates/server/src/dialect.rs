@@ -9,9 +9,6 @@ use ossd_errors::Dialect;
 /// Decides the dialect from the request's own signals: signature scheme, presign parameters, header
 /// prefixes and the Host; anonymous requests without any get the listener's default.
 pub fn detect(state: &State, h: &HeaderMap, query: &[(String, String)], host: &str) -> Dialect {
-    if let Some(d) = state.pinned_dialect {
-        return d;
-    }
     if let Some(a) = h.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         if a.starts_with("OSS ") || a.starts_with("OSS4-HMAC-SHA256") {
             return Dialect::Oss;

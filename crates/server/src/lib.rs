@@ -52,6 +52,8 @@ pub struct Config {
     pub default_dialect: ossd_errors::Dialect,
     /// Pins every request of this listener to one dialect.
     pub pinned_dialect: Option<ossd_errors::Dialect>,
+    /// More listeners: (dialect they are pinned to, address).
+    pub also_listen: Vec<(Option<ossd_errors::Dialect>, SocketAddr)>,
 }
 
 impl Config {
@@ -73,6 +75,7 @@ impl Config {
             limits: limits::LimitConfig::default(),
             default_dialect: ossd_errors::Dialect::Oss,
             pinned_dialect: None,
+            also_listen: Vec::new(),
         }
     }
 }
@@ -134,6 +137,8 @@ impl State {
 /// A server that is bound and ready to run.
 pub struct Bound {
     pub listener: TcpListener,
+    /// More listeners, each optionally pinned to a dialect.
+    pub extra: Vec<(TcpListener, Option<ossd_errors::Dialect>)>,
     pub state: Arc<State>,
     pub root: UserRecord,
     /// True when the root key pair was generated on this start.
@@ -181,7 +186,12 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         id_base: random_u64(),
         id_counter: AtomicU64::new(0),
     });
-    Ok(Bound { listener, state, root, root_created })
+    let mut extra = Vec::new();
+    for (d, addr) in &cfg.also_listen {
+        let l = TcpListener::bind(addr).await.map_err(|e| Error::internal(format!("bind {addr}: {e}")))?;
+        extra.push((l, *d));
+    }
+    Ok(Bound { listener, extra, state, root, root_created })
 }
 
 fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
@@ -223,14 +233,33 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
 
 /// Serves until `shutdown` resolves, then lets open requests finish (up to 10 s).
 pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) {
-    let Bound { listener, state, .. } = bound;
+    let Bound { listener, state, extra, .. } = bound;
     workers::spawn(&state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut loops = tokio::task::JoinSet::new();
+    let pinned = state.pinned_dialect;
+    for (l, d) in std::iter::once((listener, pinned)).chain(extra) {
+        loops.spawn(accept_loop(l, state.clone(), d, stop_rx.clone()));
+    }
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), async { while loops.join_next().await.is_some() {} }).await;
+    let s = state.clone();
+    let _ = tokio::task::spawn_blocking(move || s.access_log.flush(&s)).await;
+}
+
+/// Accepts connections on one listener (optionally pinned to a dialect) until told to stop, then lets its
+/// open connections finish.
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    pinned: Option<ossd_errors::Dialect>,
+    mut stop_rx: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tasks = tokio::task::JoinSet::new();
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            _ = &mut shutdown => break,
+            _ = stop_rx.changed() => break,
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(a) => a,
@@ -246,7 +275,7 @@ pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) 
                 tasks.spawn(async move {
                     let svc = service_fn(move |req| {
                         let state = state.clone();
-                        async move { Ok::<_, std::convert::Infallible>(handle(state, req, peer).await) }
+                        async move { Ok::<_, std::convert::Infallible>(handle(state, req, peer, pinned).await) }
                     });
                     let conn = http1::Builder::new()
                         .timer(TokioTimer::new())
@@ -266,16 +295,14 @@ pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) 
             }
         }
     }
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(10), async { while tasks.join_next().await.is_some() {} }).await;
-    let s = state.clone();
-    let _ = tokio::task::spawn_blocking(move || s.access_log.flush(&s)).await;
+    while tasks.join_next().await.is_some() {}
 }
 
 async fn handle(
     state: Arc<State>,
     req: hyper::Request<hyper::body::Incoming>,
     peer: SocketAddr,
+    pinned: Option<ossd_errors::Dialect>,
 ) -> hyper::Response<Body> {
     let id = state.request_id();
     let started = std::time::Instant::now();
@@ -285,7 +312,7 @@ async fn handle(
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
     let (referer, agent, host, req_len) =
         (header("referer"), header("user-agent"), header("host"), header("content-length"));
-    let resp = oss::handle(&state, req, &id).await;
+    let resp = oss::handle(&state, req, &id, pinned).await;
     if let Some(info) = resp.extensions().get::<oss::RequestInfo>().cloned() {
         if let Some(bucket) = info.bucket.as_deref() {
             if let Ok(Some(_)) = state.bucket_config(bucket, oss::config::LOGGING).await {

@@ -163,7 +163,12 @@ fn address(state: &State, host: &str, path: &str) -> (Option<String>, Option<Str
 }
 
 /// Handles one request and always answers: errors become OSS error responses.
-pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str) -> Response<Body> {
+pub async fn handle(
+    state: &Arc<State>,
+    req: hyper::Request<Incoming>,
+    id: &str,
+    pinned: Option<Dialect>,
+) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let host = parts
         .headers
@@ -181,7 +186,10 @@ pub async fn handle(state: &Arc<State>, req: hyper::Request<Incoming>, id: &str)
             .is_some_and(|v| v.trim() != "0");
     let (bucket, key, virtual_hosted) = address(state, &host, parts.uri.path());
     let query = util::parse_query(parts.uri.query().unwrap_or(""));
-    let dialect = crate::dialect::detect(state, &parts.headers, &query, &host);
+    let dialect = match pinned {
+        Some(d) => d,
+        None => crate::dialect::detect(state, &parts.headers, &query, &host),
+    };
     let mut r = Req {
         id: id.to_string(),
         method: parts.method,
