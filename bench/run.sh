@@ -13,6 +13,7 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES="$OUT/$STAMP.jsonl"
 : > "$RES"
 WORK=$(mktemp -d /tmp/ossd-bench.XXXXXX)
+chmod 755 "$WORK"   # nginx's workers read the files below it
 cleanup() { [ -n "${OSSD_PID:-}" ] && kill "$OSSD_PID" 2>/dev/null; [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
@@ -70,7 +71,7 @@ for c in 1 8; do ngx --label nginx --op get --size 1048576 --concurrency $c --ke
 oss --label ossd-oss --op put --size 67108864 --concurrency 1 --bucket put64m
 oss --label ossd-oss --op get --size 67108864 --concurrency 1 --keys 4 --bucket get64m --prepare
 oss --label ossd-oss --op head --concurrency 16 --keys 1000 --bucket get4k
-oss --label ossd-oss --op delete --concurrency 16 --keys 100000 --bucket put4k
+oss --label ossd-oss --op delete --concurrency 16 --keys 1000 --bucket get4k
 LIST_KEYS=${LIST_KEYS:-100000}
 "$B" load --addr "$OSS_ADDR" --sign oss --ak $AK --sk $SK --op put --size 0 --concurrency 64 --seconds 0.01 --warmup 0 \
     --keys "$LIST_KEYS" --prepare --bucket list --label prep > /dev/null

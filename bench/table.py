@@ -21,7 +21,7 @@ for r in rows:
     limit = ""
     if r["label"].startswith("ossd") and r["op"] == "Get" and r["size"] in (4096, 1048576):
         n = find("nginx", "get", r["size"], r["concurrency"])
-        if n:
+        if n and n["ops_per_s"] > 0:
             limit = "%.0f%% of nginx %s" % (100 * (r["mb_per_s"] / n["mb_per_s"] if r["size"] > 4096 else r["ops_per_s"] / n["ops_per_s"]),
                                            "MB/s" if r["size"] > 4096 else "ops/s")
     if r["label"].startswith("ossd") and r["op"] == "Put" and r["size"] == 4096 and create:
