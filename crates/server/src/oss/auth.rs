@@ -88,10 +88,7 @@ pub async fn user(state: &Arc<State>, ak: &str) -> Result<UserRecord> {
     if ak.is_empty() || !ak.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'=')) {
         return Err(Error::new(Code::InvalidAccessKeyIdChars).ctx("OSSAccessKeyId", ak));
     }
-    let engine = state.engine.clone();
-    let id = ak.to_string();
-    let u = super::blocking(move || engine.meta.get_user(&id)).await?;
-    match u {
+    match state.user(ak).await? {
         None => Err(Error::new(Code::InvalidAccessKeyId).ctx("OSSAccessKeyId", ak)),
         Some(u) if !u.key_enabled => Err(Error::new(Code::InvalidAccessKeyIdDisabled).ctx("OSSAccessKeyId", ak)),
         Some(u) if !u.enabled => Err(Error::new(Code::UserDisable).ctx("OSSAccessKeyId", ak)),

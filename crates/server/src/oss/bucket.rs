@@ -130,6 +130,7 @@ pub async fn put_bucket_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
     let engine = state.engine.clone();
     let name = b.name.clone();
     blocking(move || engine.meta.set_bucket_acl(&name, &acl)).await?;
+    state.forget_configs(&b.name);
     empty(StatusCode::OK)
 }
 

@@ -526,9 +526,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 
 }
 
 pub async fn bucket_record(state: &Arc<State>, name: &str) -> Result<BucketRecord> {
-    let engine = state.engine.clone();
-    let name = name.to_string();
-    blocking(move || engine.bucket(&name)).await
+    state.bucket(name).await
 }
 
 fn denied(r: &Req) -> Error {
@@ -651,6 +649,8 @@ mod tests {
             pinned_dialect: None,
             access_log: Default::default(),
             configs: Default::default(),
+            users: Default::default(),
+            buckets: Default::default(),
             id_base: 0,
             id_counter: std::sync::atomic::AtomicU64::new(0),
         }

@@ -562,7 +562,21 @@ pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: boo
     if !o.attrs.tags.is_empty() {
         rb = rb.header("x-oss-tagging-count", o.attrs.tags.len().to_string());
     }
-    let body = if head { Body::Empty } else { stream_object(state, o, start, len, rate) };
+    let body = if head {
+        Body::Empty
+    } else if len > 0 && len <= SMALL_BODY && rate.is_none() {
+        // A small body is read in one blocking call and sent in one write.
+        let engine = state.engine.clone();
+        let bytes = blocking(move || {
+            let mut buf = vec![0u8; len as usize];
+            engine.reader(&o, start, len).read_exact(&mut buf).map_err(io)?;
+            Ok(Bytes::from(buf))
+        })
+        .await?;
+        Body::full(bytes)
+    } else {
+        stream_object(state, o, start, len, rate)
+    };
     rb.body(body).map_err(Error::internal)
 }
 
