@@ -58,16 +58,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
             None => (r.h("date").unwrap_or(""), r.h("date").unwrap_or("")),
         };
         let t = util::parse_http_date(raw).or_else(|| util::parse_basic_iso(raw));
-        let Some(t) = t else {
-            return Err(Error::new(Code::AccessDenied).msg("OBS authentication requires a valid Date or x-obs-date."));
-        };
-        let now = util::now_secs();
-        if (t - now).abs() > auth::MAX_SKEW_SECS {
-            return Err(Error::new(Code::RequestTimeTooSkewed)
-                .ctx("RequestTime", raw)
-                .ctx("ServerTime", util::iso8601(now * 1000))
-                .ctx("MaxAllowedSkewMilliseconds", (auth::MAX_SKEW_SECS * 1000).to_string()));
-        }
+        auth::skew_check(t, raw, "OBS authentication requires a valid Date or x-obs-date.")?;
         verify(r, &user, date, ak, sig)?;
         return Ok(Some(user));
     }

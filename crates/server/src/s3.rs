@@ -82,17 +82,7 @@ fn check_region(state: &State, region: &str) -> Result<()> {
 }
 
 fn skew(t: Option<i64>, raw: &str) -> Result<()> {
-    let Some(t) = t else {
-        return Err(Error::new(Code::AccessDenied).msg("AWS authentication requires a valid Date or x-amz-date header"));
-    };
-    let now = util::now_secs();
-    if (t - now).abs() > auth::MAX_SKEW_SECS {
-        return Err(Error::new(Code::RequestTimeTooSkewed)
-            .ctx("RequestTime", raw)
-            .ctx("ServerTime", util::iso8601(now * 1000))
-            .ctx("MaxAllowedSkewMilliseconds", (auth::MAX_SKEW_SECS * 1000).to_string()));
-    }
-    Ok(())
+    auth::skew_check(t, raw, "AWS authentication requires a valid Date or x-amz-date header")
 }
 
 /// The path as SigV4 signs it (decoded), and as SigV2 signs it (the bucket, then the path as sent).

@@ -188,21 +188,9 @@ pub fn v2_string_to_sign(
         s.push('\n');
     }
     s.push_str(resource);
-    let mut subs: Vec<&(String, String)> = query
-        .iter()
-        .filter(|(k, _)| {
-            subresources.iter().any(|s| s.eq_ignore_ascii_case(k)) || k.to_ascii_lowercase().starts_with(prefix)
-        })
-        .collect();
-    subs.sort_by(|a, b| a.0.cmp(&b.0));
-    for (i, (k, v)) in subs.iter().enumerate() {
-        s.push(if i == 0 { '?' } else { '&' });
-        s.push_str(k);
-        if !v.is_empty() {
-            s.push('=');
-            s.push_str(v);
-        }
-    }
+    crate::append_subresources(&mut s, query, |k| {
+        subresources.iter().any(|s| s.eq_ignore_ascii_case(k)) || k.to_ascii_lowercase().starts_with(prefix)
+    });
     s
 }
 

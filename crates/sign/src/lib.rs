@@ -166,8 +166,13 @@ pub fn v1_resource(bucket: Option<&str>, key: Option<&str>, query: &[(String, St
         None => "/".to_string(),
         Some(b) => format!("/{b}/{}", key.unwrap_or("")),
     };
-    let mut subs: Vec<&(String, String)> =
-        query.iter().filter(|(k, _)| V1_SUBRESOURCES.contains(&k.as_str())).collect();
+    append_subresources(&mut s, query, |k| V1_SUBRESOURCES.contains(&k));
+    s
+}
+
+/// Appends `?k=v&k` for the query parameters `keep` selects, sorted by name (V1/V2-style resources).
+pub fn append_subresources(s: &mut String, query: &[(String, String)], keep: impl Fn(&str) -> bool) {
+    let mut subs: Vec<&(String, String)> = query.iter().filter(|(k, _)| keep(k)).collect();
     subs.sort_by(|a, b| a.0.cmp(&b.0));
     for (i, (k, v)) in subs.iter().enumerate() {
         s.push(if i == 0 { '?' } else { '&' });
@@ -177,7 +182,6 @@ pub fn v1_resource(bucket: Option<&str>, key: Option<&str>, query: &[(String, St
             s.push_str(v);
         }
     }
-    s
 }
 
 /// The V1 string to sign; `date` is the Date (or x-oss-date) header, or Expires for a presigned URL.

@@ -97,8 +97,14 @@ pub async fn user(state: &Arc<State>, ak: &str) -> Result<UserRecord> {
 }
 
 fn check_skew(parsed: Option<i64>, raw: &str) -> Result<()> {
+    skew_check(parsed, raw, "OSS authentication requires a valid Date.")
+}
+
+/// RequestTimeTooSkewed when the request time is more than 15 minutes from the server's; AccessDenied with
+/// `missing` when there is no valid time at all. Every dialect's verifier uses it.
+pub fn skew_check(parsed: Option<i64>, raw: &str, missing: &'static str) -> Result<()> {
     let Some(t) = parsed else {
-        return Err(Error::new(Code::AccessDenied).msg("OSS authentication requires a valid Date.").ctx("Date", raw));
+        return Err(Error::new(Code::AccessDenied).msg(missing).ctx("Date", raw));
     };
     let now = util::now_secs();
     if (t - now).abs() > MAX_SKEW_SECS {
