@@ -12,6 +12,11 @@ if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$REQ" "$VENV/requirements.installed"
     cp "$REQ" "$VENV/requirements.installed"
 fi
 
+# rclone (a Debian package) is one of the S3 clients the tests drive.
+if ! command -v rclone >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq rclone >/dev/null
+fi
+
 cargo build --workspace --all-targets
 cargo test --workspace
 OSSD_BIN="$PWD/target/debug/ossd" "$VENV/bin/python" -m pytest tests/clients -q -p no:cacheprovider

@@ -64,3 +64,22 @@ def test_s3cmd(server, data, tmp_path):
     assert (tmp_path / "got.bin").read_bytes() == (data / "big.bin").read_bytes()
     run(s3cmd + ["del", "s3://%s/small.txt" % b, "s3://%s/big.bin" % b])
     run(s3cmd + ["rb", "s3://" + b])
+
+
+def test_rclone(server, data, tmp_path):
+    env = dict(os.environ, RCLONE_CONFIG_OSSD_TYPE="s3", RCLONE_CONFIG_OSSD_PROVIDER="Other",
+               RCLONE_CONFIG_OSSD_ENDPOINT=server.endpoint, RCLONE_CONFIG_OSSD_ACCESS_KEY_ID=AK,
+               RCLONE_CONFIG_OSSD_SECRET_ACCESS_KEY=SK, RCLONE_CONFIG_OSSD_FORCE_PATH_STYLE="true",
+               RCLONE_CONFIG_OSSD_REGION="us-east-1", RCLONE_CONFIG="/dev/null")
+    env.pop("AWS_CA_BUNDLE", None)  # rclone's plain-http transport refuses a custom CA bundle
+    b = new_name("rclone")
+    rc = ["rclone", "-q"]
+    run(rc + ["mkdir", "ossd:" + b], env)
+    run(rc + ["copy", str(data / "tree"), "ossd:%s/tree" % b], env)
+    run(rc + ["copy", str(data / "big.bin"), "ossd:%s/" % b, "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M"], env)
+    listed = run(["rclone", "ls", "ossd:" + b], env)
+    assert "tree/a/1.txt" in listed and "big.bin" in listed
+    run(rc + ["check", str(data / "tree"), "ossd:%s/tree" % b], env)
+    run(rc + ["copy", "ossd:%s/big.bin" % b, str(tmp_path / "back")], env)
+    assert (tmp_path / "back" / "big.bin").read_bytes() == (data / "big.bin").read_bytes()
+    run(rc + ["purge", "ossd:" + b], env)

@@ -368,7 +368,6 @@ const BUCKET_SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
     "referer",
     "policy",
     "encryption",
-    "versioning",
     "replication",
     "replicationLocation",
     "replicationProgress",
@@ -429,12 +428,18 @@ async fn route(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<B
             return Err(not_implemented_op(sub));
         }
         return match *m {
+            Method::PUT if r.has("versioning") => Err(not_implemented_op("PutBucketVersioning")),
             Method::PUT => bucket::put_bucket_acl(state, r, &b).await,
             Method::GET if r.has("acl") => bucket::get_bucket_acl(r, &b),
             Method::GET if r.has("location") => bucket::get_bucket_location(r, &b),
             Method::GET if r.has("bucketInfo") => bucket::get_bucket_info(state, r, &b),
             Method::GET if r.has("uploads") => multipart::list_uploads(state, r, &b).await,
             Method::GET if r.has("versions") => bucket::list_object_versions(state, r, &b).await,
+            Method::GET if r.has("versioning") => {
+                // Buckets are unversioned: an empty configuration, as for a bucket that never had versioning.
+                require_owner(r, &b)?;
+                ok_xml("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration/>".to_string())
+            }
             Method::GET => bucket::list_objects(state, r, &b).await,
             Method::HEAD => {
                 require_owner(r, &b)?;
