@@ -71,7 +71,9 @@ for c in 1 8; do ngx --label nginx --op get --size 1048576 --concurrency $c --ke
 oss --label ossd-oss --op put --size 67108864 --concurrency 1 --bucket put64m
 oss --label ossd-oss --op get --size 67108864 --concurrency 1 --keys 4 --bucket get64m --prepare
 oss --label ossd-oss --op head --concurrency 16 --keys 1000 --bucket get4k
-oss --label ossd-oss --op delete --concurrency 16 --keys 1000 --bucket get4k
+# DELETE gets its own, larger key set and no warmup: 1000 deletes finish inside a warmup period.
+"$B" load --seconds "$SECS" --warmup 0 --addr "$OSS_ADDR" --sign oss --ak $AK --sk $SK --server-pid "$OSSD_PID" \
+    --label ossd-oss --op delete --concurrency 16 --keys 20000 --bucket del4k --prepare | tee -a "$RES"
 LIST_KEYS=${LIST_KEYS:-100000}
 "$B" load --addr "$OSS_ADDR" --sign oss --ak $AK --sk $SK --op put --size 0 --concurrency 64 --seconds 0.01 --warmup 0 \
     --keys "$LIST_KEYS" --prepare --bucket list --label prep > /dev/null

@@ -340,7 +340,11 @@ async fn load(
     let cpu0 = server_pid.and_then(cpu_seconds);
     measuring.store(true, Ordering::Relaxed);
     let t0 = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    // Measure for `seconds`, or until every worker has run out of work (DELETE
+    // stops when its keys are gone), so the rate divides by the time really used.
+    while t0.elapsed().as_secs_f64() < seconds && !tasks.iter().all(|t| t.is_finished()) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     measuring.store(false, Ordering::Relaxed);
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu1 = server_pid.and_then(cpu_seconds);

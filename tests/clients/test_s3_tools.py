@@ -1,4 +1,4 @@
-"""awscli and s3cmd, unchanged, against the S3 dialect: buckets, small and multipart transfers, sync, removal."""
+"""awscli, s3cmd and rclone, unchanged, against the S3 dialect: buckets, small and multipart transfers, sync, removal."""
 import os
 import subprocess
 import sys
