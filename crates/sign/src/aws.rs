@@ -2,9 +2,6 @@
 //! and SigV2 (header and presigned; OBS signs the same way with its own prefix).
 
 use crate::{encode, encode_path, hex_lower, hmac256};
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 /// The sub-resources S3's SigV2 signs.
@@ -194,11 +191,8 @@ pub fn v2_string_to_sign(
     s
 }
 
-pub fn v2_sign(secret: &str, string_to_sign: &str) -> String {
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(string_to_sign.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
+/// V2 signs as OSS V1 does (base64 of HMAC-SHA1 with the secret); one implementation serves both.
+pub use crate::v1_sign as v2_sign;
 
 #[cfg(test)]
 mod tests {
