@@ -89,6 +89,25 @@ pub struct Req {
 }
 
 impl Req {
+    /// An anonymous GET of `key` in this request's bucket, with `headers`: how a website bucket serves its index
+    /// and error documents through the ordinary GetObject path.
+    pub fn anonymous_get(&self, key: String, headers: HeaderMap) -> Req {
+        Req {
+            id: self.id.clone(),
+            method: Method::GET,
+            headers,
+            host: self.host.clone(),
+            bucket: self.bucket.clone(),
+            key: Some(key),
+            query: Vec::new(),
+            user: None,
+            dialect: self.dialect,
+            raw_path: self.raw_path.clone(),
+            virtual_hosted: self.virtual_hosted,
+            s3: None,
+        }
+    }
+
     pub fn q(&self, k: &str) -> Option<&str> {
         self.query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
     }
@@ -491,20 +510,7 @@ async fn website_get(
     b: &BucketRecord,
     (key, error_key): (String, Option<String>),
 ) -> Result<Response<Body>> {
-    let site = Req {
-        id: r.id.clone(),
-        method: Method::GET,
-        headers: r.headers.clone(),
-        host: r.host.clone(),
-        bucket: r.bucket.clone(),
-        key: Some(key),
-        query: Vec::new(),
-        user: None,
-        dialect: r.dialect,
-        raw_path: r.raw_path.clone(),
-        virtual_hosted: r.virtual_hosted,
-        s3: None,
-    };
+    let site = r.anonymous_get(key, r.headers.clone());
     match object::get_object(state, &site, b, false).await {
         Err(e) if e.code == Code::NoSuchKey => match &error_key {
             Some(k) => web::error_document(state, r, k).await.ok_or(e),

@@ -94,21 +94,7 @@ pub async fn website_key(state: &Arc<State>, r: &Req) -> Result<Option<(String, 
 
 /// Serves the website's error document with status 404, or None when there is none to serve.
 pub async fn error_document(state: &Arc<State>, r: &Req, error_key: &str) -> Option<Response<Body>> {
-    let mut er = Req {
-        id: r.id.clone(),
-        method: Method::GET,
-        headers: http::HeaderMap::new(),
-        host: r.host.clone(),
-        bucket: r.bucket.clone(),
-        key: Some(error_key.to_string()),
-        query: Vec::new(),
-        user: None,
-        dialect: r.dialect,
-        raw_path: r.raw_path.clone(),
-        virtual_hosted: r.virtual_hosted,
-        s3: None,
-    };
-    er.headers.clear();
+    let er = r.anonymous_get(error_key.to_string(), http::HeaderMap::new());
     let b = super::bucket_record(state, r.bucket.as_deref()?).await.ok()?;
     let mut resp = super::object::get_object(state, &er, &b, false).await.ok()?;
     *resp.status_mut() = StatusCode::NOT_FOUND;
