@@ -127,6 +127,28 @@ fn v2_verify(
     Err(mismatch(&first.unwrap_or_default(), sig, ak, None))
 }
 
+/// Checks a SigV4 signature over `canonical` for the credential `cred` (ak/date/region/service/aws4_request,
+/// already split); returns the signing key and scope, from which aws-chunked bodies chain their chunk signatures.
+fn v4_check(
+    user: &UserRecord,
+    cred: &[&str],
+    datetime: &str,
+    canonical: String,
+    sig: &str,
+) -> Result<([u8; 32], String)> {
+    let [ak, date, region, service, _] = cred else {
+        return Err(Error::new(Code::AccessDenied).msg("The credential is malformed."));
+    };
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let sts = aws::v4_string_to_sign(datetime, &scope, &canonical);
+    let key = aws::v4_signing_key(&user.secret, date, region, service);
+    let want = ossd_sign::hex_lower(&ossd_sign::hmac256(&key, sts.as_bytes()));
+    if !constant_time_eq(want.as_bytes(), sig.as_bytes()) {
+        return Err(mismatch(&sts, sig, ak, Some(canonical)));
+    }
+    Ok((key, scope))
+}
+
 /// Authenticates an S3 request; Ok(None) for an anonymous one.
 pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRecord, S3Auth)>> {
     let hs = headers(r);
@@ -155,13 +177,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
             let signed: Vec<String> = signed.split(';').map(str::to_string).collect();
             let p = aws::V4Parts { method: r.method.as_str(), path: &v4_path, query: &r.query, headers: &hs };
             let canonical = aws::v4_canonical_request(&p, &signed, &payload_raw, false);
-            let scope = format!("{}/{}/{}/aws4_request", parts[1], parts[2], parts[3]);
-            let sts = aws::v4_string_to_sign(datetime, &scope, &canonical);
-            let key = aws::v4_signing_key(&user.secret, parts[1], parts[2], parts[3]);
-            let want = ossd_sign::hex_lower(&ossd_sign::hmac256(&key, sts.as_bytes()));
-            if !constant_time_eq(want.as_bytes(), sig.as_bytes()) {
-                return Err(mismatch(&sts, sig, parts[0], Some(canonical)));
-            }
+            let (key, scope) = v4_check(&user, &parts, datetime, canonical, sig)?;
             let payload = payload_of(Some(&payload_raw));
             let chunk = (payload == PayloadHash::StreamingSigned).then(|| ChunkCtx {
                 key,
@@ -213,13 +229,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
         }
         let p = aws::V4Parts { method: r.method.as_str(), path: &v4_path, query: &r.query, headers: &hs };
         let canonical = aws::v4_canonical_request(&p, &signed, "UNSIGNED-PAYLOAD", true);
-        let scope = format!("{}/{}/{}/aws4_request", parts[1], parts[2], parts[3]);
-        let sts = aws::v4_string_to_sign(datetime, &scope, &canonical);
-        let key = aws::v4_signing_key(&user.secret, parts[1], parts[2], parts[3]);
-        let want = ossd_sign::hex_lower(&ossd_sign::hmac256(&key, sts.as_bytes()));
-        if !constant_time_eq(want.as_bytes(), sig.as_bytes()) {
-            return Err(mismatch(&sts, sig, parts[0], Some(canonical)));
-        }
+        v4_check(&user, &parts, datetime, canonical, sig)?;
         return Ok(Some((user, S3Auth { payload: PayloadHash::Unsigned, chunk: None })));
     }
     if let Some(ak) = r.q("AWSAccessKeyId") {
