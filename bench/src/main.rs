@@ -3,7 +3,7 @@
 //! limits (sequential write + fsync, 4 KiB create + fsync). Prints one JSON object per run.
 
 use bytes::Bytes;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use std::io::Write;
@@ -42,47 +42,10 @@ enum Op {
 enum Cmd {
     /// Drive load at a fixed concurrency.
     Load {
-        /// Loopback address of the server.
-        #[arg(long)]
-        addr: SocketAddr,
-        #[arg(long, value_enum, default_value = "oss")]
-        sign: Sign,
-        #[arg(long, default_value = "")]
-        ak: String,
-        #[arg(long, default_value = "")]
-        sk: String,
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
-        /// Bucket (path-style); for `--sign none`, a path prefix.
-        #[arg(long, default_value = "bench")]
-        bucket: String,
-        #[arg(long, value_enum)]
-        op: Op,
-        #[arg(long, default_value_t = 4096)]
-        size: usize,
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
-        #[arg(long, default_value_t = 10.0)]
-        seconds: f64,
-        #[arg(long, default_value_t = 2.0)]
-        warmup: f64,
-        /// Objects to cycle over (GET, HEAD) or at most to touch (DELETE).
-        #[arg(long, default_value_t = 1000)]
-        keys: usize,
-        /// Hard cap on requests.
-        #[arg(long, default_value_t = 5_000_000)]
-        max_requests: u64,
-        /// Upload the keys first (for GET and HEAD).
-        #[arg(long)]
-        prepare: bool,
-        /// The server's pid, to report its CPU-seconds per operation.
-        #[arg(long)]
-        server_pid: Option<u32>,
-        /// ListObjectsV2 with this delimiter.
-        #[arg(long)]
-        delimiter: Option<String>,
-        #[arg(long, default_value = "")]
-        label: String,
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        load: Box<LoadArgs>,
     },
     /// Sequential write with one fsync at the end, in MB/s.
     DiskSeq {
@@ -110,13 +73,53 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((u + k) / 100.0)
 }
 
+#[derive(Args)]
 struct Target {
+    /// Loopback address of the server.
+    #[arg(long)]
     addr: SocketAddr,
+    #[arg(long, value_enum, default_value = "oss")]
     sign: Sign,
+    #[arg(long, default_value = "")]
     ak: String,
+    #[arg(long, default_value = "")]
     sk: String,
+    #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// Bucket (path-style); for `--sign none`, a path prefix.
+    #[arg(long, default_value = "bench")]
     bucket: String,
+}
+
+#[derive(Args)]
+struct LoadArgs {
+    #[arg(long, value_enum)]
+    op: Op,
+    #[arg(long, default_value_t = 4096)]
+    size: usize,
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Objects to cycle over (GET, HEAD) or at most to touch (DELETE).
+    #[arg(long, default_value_t = 1000)]
+    keys: usize,
+    /// Hard cap on requests.
+    #[arg(long, default_value_t = 5_000_000)]
+    max_requests: u64,
+    /// Upload the keys first (for GET and HEAD).
+    #[arg(long)]
+    prepare: bool,
+    /// The server's pid, to report its CPU-seconds per operation.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// ListObjectsV2 with this delimiter.
+    #[arg(long)]
+    delimiter: Option<String>,
+    #[arg(long, default_value = "")]
+    label: String,
 }
 
 fn basic_iso(t: SystemTime) -> String {
@@ -210,21 +213,9 @@ async fn send(c: &Client, req: http::Request<Full<Bytes>>) -> Result<(u16, u64, 
     Ok((status, body.len() as u64, body))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn load(
-    t: Arc<Target>,
-    op: Op,
-    size: usize,
-    concurrency: usize,
-    seconds: f64,
-    warmup: f64,
-    keys: usize,
-    max_requests: u64,
-    prepare: bool,
-    server_pid: Option<u32>,
-    delimiter: Option<String>,
-    label: String,
-) {
+async fn load(t: Arc<Target>, args: LoadArgs) {
+    let LoadArgs { op, size, concurrency, seconds, warmup, keys, max_requests, prepare, server_pid, delimiter, label } =
+        args;
     assert!(t.addr.ip().is_loopback(), "load tests target loopback only");
     let mut conn = hyper_util::client::legacy::connect::HttpConnector::new();
     conn.set_nodelay(true);
@@ -418,41 +409,9 @@ fn disk_create(dir: &std::path::Path, seconds: f64, concurrency: usize) {
 
 fn main() {
     match Cli::parse().cmd {
-        Cmd::Load {
-            addr,
-            sign,
-            ak,
-            sk,
-            region,
-            bucket,
-            op,
-            size,
-            concurrency,
-            seconds,
-            warmup,
-            keys,
-            max_requests,
-            prepare,
-            server_pid,
-            delimiter,
-            label,
-        } => {
+        Cmd::Load { target, load: args } => {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-            let t = Arc::new(Target { addr, sign, ak, sk, region, bucket });
-            rt.block_on(load(
-                t,
-                op,
-                size,
-                concurrency,
-                seconds,
-                warmup,
-                keys,
-                max_requests,
-                prepare,
-                server_pid,
-                delimiter,
-                label,
-            ));
+            rt.block_on(load(Arc::new(target), *args));
         }
         Cmd::DiskSeq { dir, mib } => disk_seq(&dir, mib),
         Cmd::DiskCreate { dir, seconds, concurrency } => disk_create(&dir, seconds, concurrency),
