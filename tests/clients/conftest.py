@@ -85,6 +85,13 @@ def new_name(prefix="t"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
 
 
+def root_bucket(server, prefix="t"):
+    """A new bucket on `server`, created with the root key pair and signed V1."""
+    b = oss2.Bucket(oss2.Auth(AK, SK), server.endpoint, new_name(prefix), region=REGION)
+    b.create_bucket()
+    return b
+
+
 @pytest.fixture
 def bucket(server, auth):
     """A fresh bucket, signed with V1 or V4, emptied and removed afterwards."""

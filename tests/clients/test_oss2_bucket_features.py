@@ -7,7 +7,7 @@ import requests
 from oss2.models import (AbortMultipartUpload, BucketCors, BucketLifecycle, BucketLogging, BucketWebsite, CorsRule,
                          LifecycleExpiration, LifecycleRule, Tagging, TaggingRule)
 
-from conftest import AK, REGION, SK, Server, check_error, new_name, raises, signed
+from conftest import Server, check_error, new_name, raises, root_bucket, signed
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,7 @@ def fast():
 
 @pytest.fixture
 def fb(fast):
-    b = oss2.Bucket(oss2.Auth(AK, SK), fast.endpoint, new_name("f"), region=REGION)
-    b.create_bucket()
-    return b
+    return root_bucket(fast, "f")
 
 
 def test_cors_configuration_and_preflight(fast, fb):
@@ -115,8 +113,7 @@ def test_logging(fast, fb):
     assert fb.get_bucket_logging().target_bucket == ""
     e = raises(fb.put_bucket_logging, BucketLogging(new_name("absent"), "log/"))
     check_error(fast, e, oss2.exceptions.ServerError, 400, "InvalidTargetBucketForLogging")
-    target = oss2.Bucket(oss2.Auth(AK, SK), fast.endpoint, new_name("logs"), region=REGION)
-    target.create_bucket()
+    target = root_bucket(fast, "logs")
     fb.put_bucket_logging(BucketLogging(target.bucket_name, "access/"))
     assert fb.get_bucket_logging().target_bucket == target.bucket_name
     fb.put_object("logged", b"x")

@@ -2,16 +2,15 @@
 import time
 
 import oss2
+import pytest
 
-from conftest import AK, REGION, SK, Server, check_error, new_name, raises
+from conftest import Server, check_error, raises, root_bucket
 
 
 def with_server(args, fn):
     s = Server(extra_args=args)
     try:
-        b = oss2.Bucket(oss2.Auth(AK, SK), s.endpoint, new_name("l"), region=REGION)
-        b.create_bucket()
-        fn(s, b)
+        fn(s, root_bucket(s, "l"))
     finally:
         s.cleanup()
 
@@ -25,12 +24,16 @@ def first_error(calls):
     return None
 
 
-def test_total_qps():
+@pytest.mark.parametrize("args, calls, status, code", [
+    (["--total-qps-limit", "5"], 50, 503, "TotalQpsLimitExceeded"),
+    (["--user-qps-limit", "4"], 30, 429, "QpsLimitExceeded"),
+])
+def test_request_rate_limits(args, calls, status, code):
     def run(s, b):
-        e = first_error([lambda: b.object_exists("k")] * 50)
+        e = first_error([lambda: b.object_exists("k")] * calls)
         assert e is not None
-        check_error(s, e, oss2.exceptions.ServerError, 503, "TotalQpsLimitExceeded")
-    with_server(["--total-qps-limit", "5"], run)
+        check_error(s, e, oss2.exceptions.ServerError, status, code)
+    with_server(args, run)
 
 
 def test_meta_qps_counts_only_service_and_bucket_operations():
@@ -42,14 +45,6 @@ def test_meta_qps_counts_only_service_and_bucket_operations():
         assert e is not None
         check_error(s, e, oss2.exceptions.ServerError, 503, "MetaOperationQpsLimitExceeded")
     with_server(["--meta-qps-limit", "3"], run)
-
-
-def test_user_qps():
-    def run(s, b):
-        e = first_error([lambda: b.object_exists("k")] * 30)
-        assert e is not None
-        check_error(s, e, oss2.exceptions.ServerError, 429, "QpsLimitExceeded")
-    with_server(["--user-qps-limit", "4"], run)
 
 
 def test_bandwidth_limits():

@@ -4,7 +4,7 @@ import time
 import oss2
 import pytest
 
-from conftest import AK, REGION, SK, Server, check_error, new_name, raises
+from conftest import Server, check_error, raises, root_bucket
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +16,7 @@ def fast():
 
 @pytest.fixture
 def fbucket(fast):
-    b = oss2.Bucket(oss2.Auth(AK, SK), fast.endpoint, new_name("w"), region=REGION)
-    b.create_bucket()
-    return b
+    return root_bucket(fast, "w")
 
 
 def test_worm_protects_objects_until_retention_ends(fast, fbucket):
