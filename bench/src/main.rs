@@ -178,16 +178,15 @@ impl Target {
                 let signed: Vec<String> = vec!["host".into(), "x-amz-content-sha256".into(), "x-amz-date".into()];
                 let p = ossd_sign::aws::V4Parts { method, path: &path, query, headers: &all };
                 let canonical = ossd_sign::aws::v4_canonical_request(&p, &signed, "UNSIGNED-PAYLOAD", false);
-                let scope = format!("{}/{}/s3/aws4_request", &stamp[..8], self.region);
-                let sts = ossd_sign::aws::v4_string_to_sign(&stamp, &scope, &canonical);
-                let k = ossd_sign::aws::v4_signing_key(&self.sk, &stamp[..8], &self.region, "s3");
-                let sig = ossd_sign::hex_lower(&ossd_sign::hmac256(&k, sts.as_bytes()));
+                let s = ossd_sign::aws::v4_sign(&self.sk, &stamp[..8], &stamp, &self.region, "s3", &canonical);
                 headers.push((
                     "authorization".into(),
                     format!(
-                        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={sig}",
+                        "AWS4-HMAC-SHA256 Credential={}/{}, SignedHeaders={}, Signature={}",
                         self.ak,
-                        signed.join(";")
+                        s.scope,
+                        signed.join(";"),
+                        s.signature
                     ),
                 ));
             }

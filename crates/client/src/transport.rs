@@ -385,16 +385,15 @@ impl Transport {
                     headers: &all,
                 };
                 let canonical = ossd_sign::aws::v4_canonical_request(&p, &signed, "UNSIGNED-PAYLOAD", false);
-                let scope = format!("{}/{}/s3/aws4_request", &stamp[..8], self.region);
-                let sts = ossd_sign::aws::v4_string_to_sign(&stamp, &scope, &canonical);
-                let key = ossd_sign::aws::v4_signing_key(&c.secret, &stamp[..8], &self.region, "s3");
-                let sig = ossd_sign::hex_lower(&ossd_sign::hmac256(&key, sts.as_bytes()));
+                let s = ossd_sign::aws::v4_sign(&c.secret, &stamp[..8], &stamp, &self.region, "s3", &canonical);
                 headers.push((
                     "authorization".into(),
                     format!(
-                        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={sig}",
+                        "AWS4-HMAC-SHA256 Credential={}/{}, SignedHeaders={}, Signature={}",
                         c.access_key_id,
-                        signed.join(";")
+                        s.scope,
+                        signed.join(";"),
+                        s.signature
                     ),
                 ));
             }
@@ -521,9 +520,8 @@ impl Transport {
                 let p = ossd_sign::aws::V4Parts { method: op.method.as_str(), path: &path, query: &q, headers: &hs };
                 let canonical =
                     ossd_sign::aws::v4_canonical_request(&p, &["host".to_string()], "UNSIGNED-PAYLOAD", true);
-                let sts = ossd_sign::aws::v4_string_to_sign(&stamp, &scope, &canonical);
-                let key = ossd_sign::aws::v4_signing_key(&c.secret, &stamp[..8], &self.region, "s3");
-                q.push(("X-Amz-Signature".into(), ossd_sign::hex_lower(&ossd_sign::hmac256(&key, sts.as_bytes()))));
+                let s = ossd_sign::aws::v4_sign(&c.secret, &stamp[..8], &stamp, &self.region, "s3", &canonical);
+                q.push(("X-Amz-Signature".into(), s.signature));
             }
             SignVersion::Cos | SignVersion::Obs => {
                 return Err(Error::client(

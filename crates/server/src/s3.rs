@@ -139,14 +139,11 @@ fn v4_check(
     let [ak, date, region, service, _] = cred else {
         return Err(Error::new(Code::AccessDenied).msg("The credential is malformed."));
     };
-    let scope = format!("{date}/{region}/{service}/aws4_request");
-    let sts = aws::v4_string_to_sign(datetime, &scope, &canonical);
-    let key = aws::v4_signing_key(&user.secret, date, region, service);
-    let want = ossd_sign::hex_lower(&ossd_sign::hmac256(&key, sts.as_bytes()));
-    if !constant_time_eq(want.as_bytes(), sig.as_bytes()) {
-        return Err(mismatch(&sts, sig, ak, Some(canonical)));
+    let want = aws::v4_sign(&user.secret, date, datetime, region, service, &canonical);
+    if !constant_time_eq(want.signature.as_bytes(), sig.as_bytes()) {
+        return Err(mismatch(&want.string_to_sign, sig, ak, Some(canonical)));
     }
-    Ok((key, scope))
+    Ok((want.key, want.scope))
 }
 
 /// Authenticates an S3 request; Ok(None) for an anonymous one.

@@ -142,6 +142,24 @@ pub fn v4_string_to_sign(datetime: &str, scope: &str, canonical: &str) -> String
     format!("AWS4-HMAC-SHA256\n{datetime}\n{scope}\n{}", hex_lower(&Sha256::digest(canonical.as_bytes())))
 }
 
+/// A SigV4 signature and what it was computed from (the server reports the string to sign on a mismatch, and
+/// aws-chunked bodies chain their chunk signatures from the key and scope).
+pub struct V4Signed {
+    pub signature: String,
+    pub scope: String,
+    pub string_to_sign: String,
+    pub key: [u8; 32],
+}
+
+/// Signs a canonical request for the credential scope `date/region/service/aws4_request`.
+pub fn v4_sign(secret: &str, date: &str, datetime: &str, region: &str, service: &str, canonical: &str) -> V4Signed {
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let string_to_sign = v4_string_to_sign(datetime, &scope, canonical);
+    let key = v4_signing_key(secret, date, region, service);
+    let signature = hex_lower(&hmac256(&key, string_to_sign.as_bytes()));
+    V4Signed { signature, scope, string_to_sign, key }
+}
+
 /// The signature of one aws-chunked chunk, chained from the previous signature.
 pub fn v4_chunk_signature(key: &[u8; 32], datetime: &str, scope: &str, previous: &str, chunk: &[u8]) -> String {
     let empty = hex_lower(&Sha256::digest(b""));
