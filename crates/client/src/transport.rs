@@ -465,7 +465,7 @@ impl Transport {
                     headers,
                 };
                 let canonical = ossd_sign::v4_canonical_request(&p, &[], false);
-                let (sig, _) = ossd_sign::v4_sign(&c.secret, &stamp, &self.region, "oss", &canonical);
+                let (sig, _) = ossd_sign::v4_sign(&c.secret, &stamp[..8], &stamp, &self.region, "oss", &canonical);
                 headers.push((
                     "authorization".into(),
                     format!(
@@ -546,7 +546,7 @@ impl Transport {
                     headers: &op.headers,
                 };
                 let canonical = ossd_sign::v4_canonical_request(&p, &[], true);
-                let (sig, _) = ossd_sign::v4_sign(&c.secret, &stamp, &self.region, "oss", &canonical);
+                let (sig, _) = ossd_sign::v4_sign(&c.secret, &stamp[..8], &stamp, &self.region, "oss", &canonical);
                 q.push(("x-oss-signature".into(), sig));
             }
         }

@@ -266,9 +266,16 @@ pub fn v4_string_to_sign(datetime: &str, scope: &str, canonical: &str) -> String
     format!("OSS4-HMAC-SHA256\n{datetime}\n{scope}\n{}", hex_lower(&Sha256::digest(canonical.as_bytes())))
 }
 
-/// The V4 signature of a canonical request.
-pub fn v4_sign(secret: &str, datetime: &str, region: &str, product: &str, canonical: &str) -> (String, String) {
-    let date = datetime.get(0..8).unwrap_or("");
+/// The V4 signature of a canonical request, and its string to sign, for the scope
+/// `date/region/product/aliyun_v4_request` (a verifier passes the credential's date, a signer `datetime`'s).
+pub fn v4_sign(
+    secret: &str,
+    date: &str,
+    datetime: &str,
+    region: &str,
+    product: &str,
+    canonical: &str,
+) -> (String, String) {
     let scope = format!("{date}/{region}/{product}/aliyun_v4_request");
     let sts = v4_string_to_sign(datetime, &scope, canonical);
     let key = v4_signing_key(secret, date, region, product);
@@ -324,7 +331,7 @@ mod tests {
         ]);
         let p = Parts { method: "PUT", bucket: Some("bucket"), key: Some("1234+-/123/1.txt"), query: &q, headers: &h };
         let canonical = v4_canonical_request(&p, &["abc".to_string(), "zabc".to_string()], false);
-        let (sig, _) = v4_sign("ak-secret-for-tests", "20231203T121212Z", "cn-hangzhou", "oss", &canonical);
+        let (sig, _) = v4_sign("ak-secret-for-tests", "20231203", "20231203T121212Z", "cn-hangzhou", "oss", &canonical);
         assert_eq!(sig, "afacb2a86a0547dffcf4d5a6afceb67ab2abc370d4b193c5438f81a02d04b588");
     }
 

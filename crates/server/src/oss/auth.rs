@@ -192,10 +192,7 @@ fn verify_v4(state: &State, r: &Req, u: &UserRecord, a: &V4Auth, datetime: &str,
             .ctx("ArgumentValue", a.region.clone()));
     }
     let canonical = with_parts(r, |p| ossd_sign::v4_canonical_request(p, &a.additional, presigned.is_some()));
-    let scope = format!("{}/{}/{}/aliyun_v4_request", a.date, a.region, a.product);
-    let sts = ossd_sign::v4_string_to_sign(datetime, &scope, &canonical);
-    let key = v4_signing_key(&u.secret, &a.date, &a.region, &a.product);
-    let want = ossd_sign::hex_lower(&hmac256(&key, sts.as_bytes()));
+    let (want, sts) = ossd_sign::v4_sign(&u.secret, &a.date, datetime, &a.region, &a.product, &canonical);
     if constant_time_eq(want.as_bytes(), a.signature.as_bytes()) {
         Ok(())
     } else {
