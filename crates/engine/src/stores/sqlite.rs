@@ -31,6 +31,18 @@ const OBJ_COLS: &str =
     "bucket, key, size, etag, crc64, mtime, otype, content_type, headers, meta, acl, storage_class, tags, segments, symlink, extra";
 const UPLOAD_COLS: &str =
     "upload_id, bucket, key, initiated, content_type, headers, meta, acl, storage_class, tags, extra";
+/// The columns `row_user` reads, in its order (a macro so that `concat!` builds each statement at compile time).
+macro_rules! user_cols {
+    () => {
+        "ak, secret, enabled, is_root, key_enabled"
+    };
+}
+/// The columns `row_bucket` reads, in its order.
+macro_rules! bucket_cols {
+    () => {
+        "name, owner, created, acl, storage_class, region"
+    };
+}
 const READERS: usize = 4;
 
 pub struct SqliteMeta {
@@ -221,7 +233,7 @@ impl MetaStore for SqliteMeta {
     fn put_user(&self, u: &UserRecord) -> Result<()> {
         let c = self.w()?;
         c.execute(
-            "INSERT OR REPLACE INTO users(ak, secret, enabled, is_root, key_enabled) VALUES(?1,?2,?3,?4,?5)",
+            concat!("INSERT OR REPLACE INTO users(", user_cols!(), ") VALUES(?1,?2,?3,?4,?5)"),
             params![u.access_key_id, u.secret, u.enabled, u.is_root, u.key_enabled],
         )
         .map_err(db)?;
@@ -230,22 +242,21 @@ impl MetaStore for SqliteMeta {
 
     fn get_user(&self, ak: &str) -> Result<Option<UserRecord>> {
         self.r()?
-            .prepare_cached("SELECT ak, secret, enabled, is_root, key_enabled FROM users WHERE ak=?1")
+            .prepare_cached(concat!("SELECT ", user_cols!(), " FROM users WHERE ak=?1"))
             .and_then(|mut s| s.query_row([ak], row_user).optional())
             .map_err(db)
     }
 
     fn root_user(&self) -> Result<Option<UserRecord>> {
         self.r()?
-            .prepare_cached("SELECT ak, secret, enabled, is_root, key_enabled FROM users WHERE is_root=1 LIMIT 1")
+            .prepare_cached(concat!("SELECT ", user_cols!(), " FROM users WHERE is_root=1 LIMIT 1"))
             .and_then(|mut s| s.query_row([], row_user).optional())
             .map_err(db)
     }
 
     fn list_users(&self) -> Result<Vec<UserRecord>> {
         let c = self.r()?;
-        let mut s =
-            c.prepare_cached("SELECT ak, secret, enabled, is_root, key_enabled FROM users ORDER BY ak").map_err(db)?;
+        let mut s = c.prepare_cached(concat!("SELECT ", user_cols!(), " FROM users ORDER BY ak")).map_err(db)?;
         let rows = s.query_map([], row_user).map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
@@ -261,18 +272,14 @@ impl MetaStore for SqliteMeta {
         let mut c = self.w()?;
         let tx = c.transaction().map_err(db)?;
         let existing = tx
-            .query_row(
-                "SELECT name, owner, created, acl, storage_class, region FROM buckets WHERE name=?1",
-                [&b.name],
-                row_bucket,
-            )
+            .query_row(concat!("SELECT ", bucket_cols!(), " FROM buckets WHERE name=?1"), [&b.name], row_bucket)
             .optional()
             .map_err(db)?;
         if let Some(e) = existing {
             return Ok((false, e));
         }
         tx.execute(
-            "INSERT INTO buckets(name, owner, created, acl, storage_class, region) VALUES(?1,?2,?3,?4,?5,?6)",
+            concat!("INSERT INTO buckets(", bucket_cols!(), ") VALUES(?1,?2,?3,?4,?5,?6)"),
             params![b.name, b.owner, b.created_ms, b.acl, b.storage_class, b.region],
         )
         .map_err(db)?;
@@ -283,7 +290,7 @@ impl MetaStore for SqliteMeta {
 
     fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
         self.r()?
-            .prepare_cached("SELECT name, owner, created, acl, storage_class, region FROM buckets WHERE name=?1")
+            .prepare_cached(concat!("SELECT ", bucket_cols!(), " FROM buckets WHERE name=?1"))
             .and_then(|mut s| s.query_row([name], row_bucket).optional())
             .map_err(db)
     }
@@ -291,10 +298,12 @@ impl MetaStore for SqliteMeta {
     fn list_buckets(&self, owner: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<BucketRecord>> {
         let c = self.r()?;
         let mut s = c
-            .prepare_cached(
-                "SELECT name, owner, created, acl, storage_class, region FROM buckets
-                 WHERE owner=?1 AND name>?2 AND substr(name, 1, length(?3))=?3 ORDER BY name LIMIT ?4",
-            )
+            .prepare_cached(concat!(
+                "SELECT ",
+                bucket_cols!(),
+                " FROM buckets
+                 WHERE owner=?1 AND name>?2 AND substr(name, 1, length(?3))=?3 ORDER BY name LIMIT ?4"
+            ))
             .map_err(db)?;
         let rows = s.query_map(params![owner, marker, prefix, limit as i64], row_bucket).map_err(db)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
