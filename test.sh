@@ -20,3 +20,5 @@ fi
 cargo build --workspace --all-targets
 cargo test --workspace
 OSSD_BIN="$PWD/target/debug/ossd" "$VENV/bin/python" -m pytest tests/clients -q -p no:cacheprovider
+# ceph's s3-tests (the PyPI port), on the subset ossd passes: tests/s3tests/subset.txt.
+OSSD_BIN="$PWD/target/debug/ossd" "$VENV/bin/python" tests/s3tests/run.py

@@ -1,6 +1,7 @@
 """The S3 dialect through boto3, unchanged: SigV4 and SigV2, every operation the engine has, and S3's errors."""
 import hashlib
 import io
+import os
 import time
 
 import boto3
@@ -130,6 +131,63 @@ def test_multipart(server, s3, bkt):
                       MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]}),
           "EntityTooSmall", 400)
     s3.abort_multipart_upload(Bucket=bkt, Key="small", UploadId=up)
+
+
+def test_s3_spellings_of_shared_rows(server, s3, bkt):
+    """Rows whose S3 code differs from OSS's: BadDigest, InvalidTag; and presign expiry bounds."""
+    import base64
+    other = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    check(server, err(s3.put_object, Bucket=bkt, Key="k", Body=b"v", ContentMD5=other), "BadDigest", 400)
+    check(server, err(s3.put_object, Bucket=bkt, Key="k", Body=b"v", ContentMD5="bm90LWFuLW1kNQ=="),
+          "InvalidDigest", 400)
+    s3.put_object(Bucket=bkt, Key="k", Body=b"v")
+    tags = {"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(11)]}
+    check(server, err(s3.put_object_tagging, Bucket=bkt, Key="k", Tagging=tags), "InvalidTag", 400)
+    assert s3.get_object_tagging(Bucket=bkt, Key="k")["TagSet"] == []
+    if s3.meta.config.signature_version != "s3v4":
+        return  # X-Amz-Expires belongs to SigV4 presigning
+    params = {"Bucket": bkt, "Key": "k"}
+    for expires, status, code in [(0, 403, "AccessDenied"), (-7, 403, "AccessDenied"), (604801, 400, "AuthorizationQueryParametersError")]:
+        r = requests.get(s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires))
+        assert (r.status_code, r.text.split("<Code>")[1].split("</Code>")[0]) == (status, code), r.text
+    assert requests.get(s3.generate_presigned_url("get_object", Params=params, ExpiresIn=604800)).content == b"v"
+
+
+def test_v4_request_time_from_the_date_header_and_lenient_dates(server, bkt):
+    """SigV4 takes the request time from Date when x-amz-date is absent; a wrong weekday is not refused, and an
+    old date is RequestTimeTooSkewed (not a malformed date) in both signature versions."""
+    from email.utils import formatdate
+    for sigv in ("s3v4", "s3"):
+        c = make(server, sigv)
+        hdrs = {}
+        c.meta.events.register("before-call.s3.PutObject", lambda **kw: kw["params"]["headers"].update(hdrs))
+        hdrs.update({"Date": formatdate(usegmt=True), "X-Amz-Date": formatdate(usegmt=True)})
+        c.put_object(Bucket=bkt, Key="dated", Body=b"x")
+        hdrs.clear()
+        hdrs["x-amz-date"] = "Tue, 07 Jul 2010 21:53:04 GMT"  # a Wednesday, and long ago
+        if sigv == "s3":
+            check(server, err(c.put_object, Bucket=bkt, Key="old", Body=b"x"), "RequestTimeTooSkewed", 403)
+
+
+def blob_files(server):
+    return sum(len(files) for _, _, files in os.walk(os.path.join(server.data, "d", "blobs")))
+
+
+def test_delete_bucket_aborts_unfinished_uploads(server, s3):
+    """S3 removes a bucket whose only content is unfinished multipart uploads, and the parts with it (OSS answers
+    BucketNotEmpty instead: test_oss2_buckets)."""
+    name = new_name("s3")
+    s3.create_bucket(Bucket=name)
+    before = blob_files(server)
+    up = s3.create_multipart_upload(Bucket=name, Key="mp")["UploadId"]
+    s3.upload_part(Bucket=name, Key="mp", UploadId=up, PartNumber=1, Body=b"p" * 1000)
+    assert blob_files(server) == before + 1
+    s3.put_object(Bucket=name, Key="obj", Body=b"x")
+    check(server, err(s3.delete_bucket, Bucket=name), "BucketNotEmpty", 409)
+    s3.delete_object(Bucket=name, Key="obj")
+    s3.delete_bucket(Bucket=name)
+    check(server, err(s3.head_bucket, Bucket=name), "404", 404)
+    assert blob_files(server) == before
 
 
 def test_managed_transfers(s3, bkt, tmp_path):

@@ -369,17 +369,31 @@ def s3_owner_recreates(ctx):
     return s3_caught(c.create_bucket, Bucket=name)
 
 
+def s3_presign_too_long(ctx):
+    b = ctx.bucket()
+    b.put_object("k", b"v")
+    c = boto3.client("s3", endpoint_url=ctx.srv().endpoint, aws_access_key_id=AK, aws_secret_access_key=SK,
+                     region_name="us-east-1", config=botocore.config.Config(signature_version="s3v4"))
+    url = c.generate_presigned_url("get_object", Params={"Bucket": b.bucket_name, "Key": "k"},
+                                                ExpiresIn=604801)
+    return as_client_error(requests.get(url), "GetObject")
+
+
 def s3_sha_mismatch(ctx):
     b = ctx.bucket()
     url = "%s/%s/k" % (ctx.last.endpoint, b.bucket_name)
     req = AWSRequest(method="PUT", url=url, data=b"aaaa")
     S3SigV4Auth(Credentials(AK, SK), "s3", "us-east-1").add_auth(req)
-    resp = requests.put(url, data=b"bbbb", headers=dict(req.headers))
+    return as_client_error(requests.put(url, data=b"bbbb", headers=dict(req.headers)), "PutObject")
+
+
+def as_client_error(resp, operation):
+    """A raw S3 error response, shaped as botocore would raise it."""
     parsed = {"Error": {"Code": "", "Message": ""}, "ResponseMetadata": {"HTTPStatusCode": resp.status_code,
                                                                       "RequestId": resp.headers.get("x-amz-request-id")}}
     code = resp.text.split("<Code>")[1].split("</Code>")[0]
     parsed["Error"]["Code"] = code
-    return botocore.exceptions.ClientError(parsed, "PutObject")
+    return botocore.exceptions.ClientError(parsed, operation)
 
 
 def oss_range_not_satisfiable(ctx):
@@ -429,7 +443,10 @@ SCENARIOS = {
     "InvalidPartOrder": bad_complete_order,
     "InvalidPartNumber": lambda c: (lambda b: caught(b.upload_part, "p", b.init_multipart_upload("p").upload_id, 0, b"x"))(c.bucket()),
     "InvalidEncryptionAlgorithmError": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-server-side-encryption": "X"}),
-    "InvalidDigest": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"Content-MD5": b64(hashlib.md5(b"w").digest())}),
+    "InvalidDigest": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"Content-MD5": "not-an-md5"}),
+    "InvalidDigestMismatch": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"Content-MD5": b64(hashlib.md5(b"w").digest())}),
+    "InvalidTag": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-tagging": "&".join("k%d=v" % i for i in range(11))}),
+    "AuthorizationQueryParametersError": s3_presign_too_long,
     "InvalidTargetType": symlink_to_symlink,
     "NotSymlink": lambda c: with_object(c, lambda b: caught(b.get_symlink, "k")),
     "OperationNotSupported": lambda c: with_object(c, lambda b: caught(b.restore_object, "k")),

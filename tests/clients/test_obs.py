@@ -69,7 +69,7 @@ def test_status_causes(osrv, obs, bkt):
     obs.putContent(bkt, "k", "v")
     # 400: MD5 mismatch
     r = obs.putContent(bkt, "k2", "v", headers=PutObjectHeader(md5="1B2M2Y8AsgTpgAmY7PhCfg=="))
-    check(osrv, r, 400, "InvalidDigest")
+    check(osrv, r, 400, "BadDigest")  # OBS's error-code table: BadDigest, the MD5 did not match
     # 403: signature, bad AK, quota
     host = "127.0.0.1" if obs.mode.startswith("aws") else "obs.test"
     wrong = ObsClient(access_key_id=AK, secret_access_key="wrong-secret", server="http://%s:%d" % (host, osrv.port), max_retry_count=0)

@@ -293,7 +293,7 @@ async fn errors_reachable_through_the_sdk() {
         (anon.list_buckets("").await.unwrap_err(), Code::AccessDenied, StatusClass::Forbidden),
         (
             put("k", b"v", vec![("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==")]).await.unwrap_err(),
-            Code::InvalidDigest,
+            Code::InvalidDigestMismatch,
             StatusClass::BadRequest,
         ),
         (

@@ -119,7 +119,7 @@ pub fn decode(f: Failed<'_>) -> ServerError {
         bucket: f.bucket.map(str::to_string),
         key: f.key.map(str::to_string),
         status: f.status,
-        code: ErrorCode::from_code(&code),
+        code: ErrorCode::from_wire(&code, ec.as_deref()),
         code_source: source,
         message,
         request_id: header_id.or(body_id),
@@ -170,6 +170,23 @@ mod tests {
             headers: &h,
             body: body.as_bytes(),
         })
+    }
+
+    #[test]
+    fn rows_that_share_a_code_are_told_apart_by_ec_and_dialect_spellings_are_known() {
+        let oss = |ec: &str| {
+            format!(
+                "<Error><Code>InvalidDigest</Code><Message>m</Message><RequestId>r</RequestId><EC>{ec}</EC></Error>"
+            )
+        };
+        assert_eq!(run(400, &[], &oss("0026-90000026")).code, ErrorCode::Known(Code::InvalidDigestMismatch));
+        assert_eq!(run(400, &[], &oss("0026-90000012")).code, ErrorCode::Known(Code::InvalidDigest));
+        // An EC of another code's row does not win over the code.
+        assert_eq!(run(400, &[], &oss("0026-90000027")).code, ErrorCode::Known(Code::InvalidDigest));
+        let s3 = "<Error><Code>BadDigest</Code><Message>m</Message><RequestId>r</RequestId></Error>";
+        assert_eq!(run(400, &[], s3).code, ErrorCode::Known(Code::InvalidDigestMismatch));
+        let unknown = "<Error><Code>Whatever</Code><Message>m</Message><RequestId>r</RequestId></Error>";
+        assert_eq!(run(400, &[], unknown).code, ErrorCode::Unknown("Whatever".into()));
     }
 
     // Shapes follow each vendor's documentation of its error response.

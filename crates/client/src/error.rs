@@ -94,7 +94,22 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     pub fn from_code(code: &str) -> ErrorCode {
-        match Code::from_code(code) {
+        ErrorCode::from_wire(code, None)
+    }
+
+    /// The catalog row of a wire code: the row the EC names when it has that code (rows that share a code differ
+    /// in EC), else the code's first row, else the one row another dialect spells this way (S3's BadDigest, say;
+    /// not SlowDown, which stands for several rows).
+    pub fn from_wire(code: &str, ec: Option<&str>) -> ErrorCode {
+        let by_ec = ec.and_then(|ec| Code::ALL.iter().copied().find(|c| c.def().ec == ec && c.def().code == code));
+        let by_dialect = || {
+            let mut rows = ossd_errors::DIALECT_OVERRIDES.iter().filter(|(_, _, wire, _)| *wire == code);
+            match (rows.next(), rows.next()) {
+                (Some((c, ..)), None) => Some(*c),
+                _ => None,
+            }
+        };
+        match by_ec.or_else(|| Code::from_code(code)).or_else(by_dialect) {
             Some(c) => ErrorCode::Known(c),
             None => ErrorCode::Unknown(code.to_string()),
         }

@@ -109,12 +109,17 @@ impl Engine {
         self.meta.get_bucket(name)?.ok_or_else(|| Error::new(Code::NoSuchBucket).ctx("BucketName", name))
     }
 
-    pub fn delete_bucket(&self, name: &str) -> Result<()> {
-        if self.meta.delete_bucket(name)? {
-            Ok(())
-        } else {
-            Err(Error::new(Code::NoSuchBucket).ctx("BucketName", name))
+    /// Removes an empty bucket; `drop_uploads` aborts its unfinished multipart uploads on the way (S3), where
+    /// otherwise they keep it from being removed (OSS: BucketNotEmpty).
+    pub fn delete_bucket(&self, name: &str, drop_uploads: bool) -> Result<()> {
+        let blobs = self
+            .meta
+            .delete_bucket(name, drop_uploads)?
+            .ok_or_else(|| Error::new(Code::NoSuchBucket).ctx("BucketName", name))?;
+        for b in blobs {
+            self.blobs.remove(b);
         }
+        Ok(())
     }
 
     // ---- quota ----

@@ -78,7 +78,7 @@ impl Engine {
         let mut count = 0usize;
         'scan: loop {
             let want = (max - count + 1).min(1000);
-            let batch = self.meta.scan_objects(bucket, &cursor, inclusive, end.as_deref(), want)?;
+            let batch = self.meta.scan_listing(bucket, &cursor, inclusive, end.as_deref(), want)?;
             let got = batch.len();
             for rec in batch {
                 if count == max {

@@ -161,8 +161,16 @@ catalog! {
         "Use AES256.";
     InvalidDigest: "InvalidDigest", 400, "0026-90000012", Never,
         "The Content-MD5 you specified was invalid.",
-        "The body's MD5 does not match Content-MD5, or Content-MD5 is not base64 of 16 bytes.",
+        "Content-MD5 is not base64 of 16 bytes.",
+        "Send the base64 of the 16-byte MD5 digest of the body.";
+    InvalidDigestMismatch: "InvalidDigest", 400, "0026-90000026", Never,
+        "The Content-MD5 you specified was invalid.",
+        "The body's MD5 does not match Content-MD5 (S3 calls this BadDigest).",
         "Send the base64 MD5 of the exact body bytes.";
+    InvalidTag: "InvalidArgument", 400, "0026-90000027", Never,
+        "The tag provided was not a valid tag.",
+        "More than 10 tags on an object, or a tag key over 128 bytes or a value over 256 (S3 calls this InvalidTag).",
+        "Keep to 10 tags, keys of 1 to 128 bytes and values of at most 256.";
     InvalidTargetType: "InvalidTargetType", 400, "0026-90000013", Never,
         "The symbolic's target file type is invalid.",
         "A symlink points at another symlink.",
@@ -183,6 +191,10 @@ catalog! {
         "The requested range is not satisfiable",
         "An S3 request asked for a byte range that starts beyond the object's end.",
         "Ask for a range inside the object.";
+    AuthorizationQueryParametersError: "AuthorizationQueryParametersError", 400, "0002-90000006", Never,
+        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
+        "An S3 presigned URL whose X-Amz-Expires is more than 604800 (a week).",
+        "Presign for at most 604800 seconds.";
     XAmzContentSHA256Mismatch: "XAmzContentSHA256Mismatch", 400, "0002-90000005", Never,
         "The provided 'x-amz-content-sha256' header does not match what was computed.",
         "The body's SHA-256 differs from the x-amz-content-sha256 the request was signed with.",
@@ -365,6 +377,8 @@ pub static DIALECT_OVERRIDES: &[(Code, crate::Dialect, &str, u16)] = {
         (Code::InvalidObjectNameEmpty, S3, "InvalidArgument", 400),
         (Code::InvalidObjectNameTooLong, S3, "KeyTooLongError", 400),
         (Code::InvalidPartNumber, S3, "InvalidArgument", 400),
+        (Code::InvalidDigestMismatch, S3, "BadDigest", 400),
+        (Code::InvalidTag, S3, "InvalidTag", 400),
         (Code::EntityTooLargeCopySource, S3, "InvalidRequest", 400),
         (Code::FileAlreadyExists, S3, "PreconditionFailed", 412),
         (Code::FileImmutable, S3, "AccessDenied", 403),

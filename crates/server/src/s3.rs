@@ -103,7 +103,7 @@ fn v2_verify(
     user: &UserRecord,
     resource: &str,
     hs: &[(String, String)],
-    date: &str,
+    dates: &[&str],
     ak: &str,
     sig: &str,
 ) -> Result<()> {
@@ -116,7 +116,7 @@ fn v2_verify(
     let mut first = None;
     // The OBS SDK signs AWS V2 requests with OBS's list of sub-resources.
     for subs in [aws::S3_V2_SUBRESOURCES, aws::OBS_SUBRESOURCES] {
-        for res in &candidates {
+        for (res, date) in candidates.iter().flat_map(|res| dates.iter().map(move |d| (res, *d))) {
             let sts = aws::v2_string_to_sign(r.method.as_str(), res, &r.query, hs, date, "x-amz-", subs);
             if constant_time_eq(aws::v2_sign(&user.secret, &sts).as_bytes(), sig.as_bytes()) {
                 return Ok(());
@@ -168,8 +168,20 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
             }
             let user = auth::user(state, parts[0]).await?;
             check_region(state, parts[2])?;
-            let datetime = r.h("x-amz-date").unwrap_or("");
-            skew(util::parse_basic_iso(datetime).or_else(|| r.h("date").and_then(util::parse_http_date)), datetime)?;
+            // The request time is x-amz-date, or else the Date header (which SigV4 then signs in basic ISO form).
+            let (datetime, t) = match r.h("x-amz-date") {
+                Some(d) => (d.to_string(), util::parse_basic_iso(d)),
+                None => {
+                    let t = r.h("date").and_then(util::parse_http_date);
+                    (
+                        t.map(|t| util::iso8601(t * 1000).replace(['-', ':'], "").replace(".000", ""))
+                            .unwrap_or_default(),
+                        t,
+                    )
+                }
+            };
+            let datetime = datetime.as_str();
+            skew(t, r.h("x-amz-date").or(r.h("date")).unwrap_or(""))?;
             let payload_raw = r.h("x-amz-content-sha256").unwrap_or("UNSIGNED-PAYLOAD").to_string();
             let signed: Vec<String> = signed.split(';').map(str::to_string).collect();
             let p = aws::V4Parts { method: r.method.as_str(), path: &v4_path, query: &r.query, headers: &hs };
@@ -190,12 +202,15 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
                 .rsplit_once(':')
                 .ok_or_else(|| Error::new(Code::AccessDenied).msg("The authorization header is malformed."))?;
             let user = auth::user(state, ak).await?;
-            let (date, t) = match r.h("x-amz-date") {
-                Some(d) => ("", util::parse_http_date(d).or_else(|| util::parse_basic_iso(d))),
-                None => (r.h("date").unwrap_or(""), r.h("date").and_then(util::parse_http_date)),
+            // With x-amz-date the Date line of the string to sign is empty (AWS's rule); botocore writes the Date
+            // header there anyway, so that is accepted too.
+            let date = r.h("date").unwrap_or("");
+            let (dates, t) = match r.h("x-amz-date") {
+                Some(d) => (vec!["", date], util::parse_http_date(d).or_else(|| util::parse_basic_iso(d))),
+                None => (vec![date], r.h("date").and_then(util::parse_http_date)),
             };
             skew(t, r.h("x-amz-date").or(r.h("date")).unwrap_or(""))?;
-            v2_verify(r, &user, &v2_resource, &hs, date, ak, sig)?;
+            v2_verify(r, &user, &v2_resource, &hs, &dates, ak, sig)?;
             let payload = payload_of(r.h("x-amz-content-sha256"));
             return Ok(Some((user, S3Auth { payload, chunk: None })));
         }
@@ -221,7 +236,11 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
         check_region(state, parts[2])?;
         let t = util::parse_basic_iso(datetime)
             .ok_or_else(|| Error::new(Code::AccessDenied).msg("X-Amz-Date is malformed"))?;
-        if util::now_secs() > t + expires {
+        if expires > 604_800 {
+            return Err(Error::new(Code::AuthorizationQueryParametersError).ctx("X-Amz-Expires", expires.to_string()));
+        }
+        // A URL presigned for 0 seconds (or fewer) is already expired.
+        if expires <= 0 || util::now_secs() > t + expires {
             return Err(Error::new(Code::AccessDeniedExpired));
         }
         let p = aws::V4Parts { method: r.method.as_str(), path: &v4_path, query: &r.query, headers: &hs };
@@ -239,7 +258,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
         if util::now_secs() > exp {
             return Err(Error::new(Code::AccessDeniedExpired));
         }
-        v2_verify(r, &user, &v2_resource, &hs, expires, ak, sig)?;
+        v2_verify(r, &user, &v2_resource, &hs, &[expires], ak, sig)?;
         return Ok(Some((user, S3Auth { payload: PayloadHash::Unsigned, chunk: None })));
     }
     Ok(None)

@@ -45,10 +45,31 @@ pub fn http_date(ms: i64) -> String {
 /// Parses an RFC 1123 (or other HTTP) date to Unix seconds.
 pub fn parse_http_date(s: &str) -> Option<i64> {
     let s = s.trim();
-    // Some clients write the zone as +0000 instead of GMT.
-    let normalized = s.strip_suffix(" +0000").map(|d| format!("{d} GMT"));
-    let t = httpdate::parse_http_date(normalized.as_deref().unwrap_or(s)).ok()?;
+    if let Some(t) = parse_rfc1123(s) {
+        return Some(t);
+    }
+    let t = httpdate::parse_http_date(s).ok()?;
     Some(t.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64)
+}
+
+/// `[Wkd, ]DD Mon YYYY HH:MM:SS ZONE` with ZONE one of GMT, UTC, Z, +0000, -0000. The weekday is not checked
+/// against the date (the clouds do not check it, and clients do send wrong ones).
+fn parse_rfc1123(s: &str) -> Option<i64> {
+    let s = s.split_once(", ").map_or(s, |(_, rest)| rest);
+    let mut it = s.split_ascii_whitespace();
+    let (d, mon, y, hms, zone) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || !matches!(zone, "GMT" | "UTC" | "Z" | "+0000" | "-0000") {
+        return None;
+    }
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let mo = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(mon))? as u32 + 1;
+    let (d, y): (u32, i64) = (d.parse().ok()?, y.parse().ok()?);
+    let mut t = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
+    if t.next().is_some() || !(1..=31).contains(&d) || y < 1970 || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
 }
 
 /// Parses `20231203T121212Z` to Unix seconds.
@@ -92,6 +113,26 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lenient_http_dates() {
+        // 07 Jul 2010 was a Wednesday: the wrong weekday is not a reason to refuse the date.
+        assert_eq!(parse_http_date("Tue, 07 Jul 2010 21:53:04 GMT"), Some(1_278_539_584));
+        assert_eq!(parse_http_date("Wed, 07 Jul 2010 21:53:04 -0000"), Some(1_278_539_584));
+        assert_eq!(parse_http_date("07 Jul 2010 21:53:04 +0000"), Some(1_278_539_584));
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        for bad in [
+            "",
+            "Tue, 07 Jul 2010 21:53:04 CET",
+            "Tue, 32 Jul 2010 21:53:04 GMT",
+            "Tue, 07 Foo 2010 1:2 GMT",
+            "Tue, 07 Jul 2010 24:00:00 GMT",
+            "Tue, 07 Jul 2010 21:53:04 GMT extra",
+            "Tue, 07 Jul 1969 21:53:04 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn iso_dates() {

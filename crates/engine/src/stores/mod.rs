@@ -34,7 +34,10 @@ pub trait MetaStore: Send + Sync {
     /// The bytes the bucket's objects hold.
     fn bucket_size(&self, bucket: &str) -> Result<u64>;
     /// Deletes an empty bucket: Err(BucketNotEmpty) if it holds objects or uploads, Ok(false) if missing.
-    fn delete_bucket(&self, name: &str) -> Result<bool>;
+    /// Removes an empty bucket. With `drop_uploads`, its unfinished multipart uploads go with it (S3's rule) and
+    /// their part blobs are returned; without, they make the bucket not empty (OSS's rule).
+    /// `None` when there is no such bucket.
+    fn delete_bucket(&self, name: &str, drop_uploads: bool) -> Result<Option<Vec<u64>>>;
     fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()>;
 
     /// A bucket's configuration document of one kind (cors, lifecycle, website, logging, worm, …).
@@ -55,6 +58,16 @@ pub trait MetaStore: Send + Sync {
     ) -> Result<Option<ObjectRecord>>;
     /// Objects with `from <= key` (or `<` when `!inclusive`) and `key < end`, in byte order.
     fn scan_objects(
+        &self,
+        bucket: &str,
+        from: &[u8],
+        inclusive: bool,
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<ObjectRecord>>;
+    /// As `scan_objects`, with only what a listing shows: key, size, ETag, mtime, type and storage class.
+    /// Every other field is left empty (no headers, metadata, tags, segments or SSE are read or decoded).
+    fn scan_listing(
         &self,
         bucket: &str,
         from: &[u8],

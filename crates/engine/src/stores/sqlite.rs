@@ -103,6 +103,24 @@ fn row_object(r: &Row) -> rusqlite::Result<ObjectRecord> {
     })
 }
 
+const LISTING_COLS: &str = "bucket, key, size, etag, mtime, otype, storage_class";
+
+fn row_listed(r: &Row) -> rusqlite::Result<ObjectRecord> {
+    Ok(ObjectRecord {
+        bucket: r.get(0)?,
+        key: key_text(r.get(1)?),
+        size: r.get::<_, i64>(2)? as u64,
+        etag: r.get(3)?,
+        crc64: 0,
+        mtime_ms: r.get(4)?,
+        otype: ObjectType::parse(&r.get::<_, String>(5)?),
+        attrs: ObjectAttrs { storage_class: r.get(6)?, ..ObjectAttrs::default() },
+        segments: Vec::new(),
+        symlink_target: None,
+        restore: None,
+    })
+}
+
 fn row_upload(r: &Row) -> rusqlite::Result<UploadRecord> {
     let (sse, _) = decode_extra(&r.get::<_, String>(10)?);
     Ok(UploadRecord {
@@ -227,6 +245,28 @@ impl SqliteMeta {
         let i = (random_u64() as usize) % self.readers.len();
         self.readers[i].lock().map_err(|_| Error::internal("metadata reader lock poisoned"))
     }
+
+    /// `cols` of the objects in `(from, inclusive, end)`, in key order, read by `row`.
+    fn scan(
+        &self,
+        cols: &str,
+        row: fn(&Row) -> rusqlite::Result<ObjectRecord>,
+        bucket: &str,
+        (from, inclusive, end): (&[u8], bool, Option<&[u8]>),
+        limit: usize,
+    ) -> Result<Vec<ObjectRecord>> {
+        let c = self.r()?;
+        let op = if inclusive { ">=" } else { ">" };
+        let upper = if end.is_some() { " AND key<?3" } else { "" };
+        let sql = format!("SELECT {cols} FROM objects WHERE bucket=?1 AND key{op}?2{upper} ORDER BY key LIMIT ?4");
+        let mut s = c.prepare_cached(&sql).map_err(db)?;
+        let rows = match end {
+            Some(end) => s.query_map(params![bucket, from, end, limit as i64], row),
+            None => s.query_map(params![bucket, from, rusqlite::types::Null, limit as i64], row),
+        }
+        .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
 }
 
 impl MetaStore for SqliteMeta {
@@ -323,20 +363,32 @@ impl MetaStore for SqliteMeta {
             .map_err(db)
     }
 
-    fn delete_bucket(&self, name: &str) -> Result<bool> {
+    fn delete_bucket(&self, name: &str, drop_uploads: bool) -> Result<Option<Vec<u64>>> {
         let mut c = self.w()?;
         let tx = c.transaction().map_err(db)?;
         let has_obj: bool =
             tx.query_row("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket=?1)", [name], |r| r.get(0)).map_err(db)?;
         let has_up: bool =
             tx.query_row("SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)", [name], |r| r.get(0)).map_err(db)?;
-        if has_obj || has_up {
+        if has_obj || (has_up && !drop_uploads) {
             return Err(Error::new(Code::BucketNotEmpty).ctx("BucketName", name));
+        }
+        let mut blobs = Vec::new();
+        if has_up {
+            const PARTS: &str = "FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket=?1)";
+            let mut s = tx.prepare(&format!("SELECT blob {PARTS}")).map_err(db)?;
+            let rows = s.query_map([name], |r| r.get::<_, i64>(0)).map_err(db)?;
+            for b in rows {
+                blobs.push(b.map_err(db)? as u64);
+            }
+            drop(s);
+            tx.execute(&format!("DELETE {PARTS}"), [name]).map_err(db)?;
+            tx.execute("DELETE FROM uploads WHERE bucket=?1", [name]).map_err(db)?;
         }
         let n = tx.execute("DELETE FROM buckets WHERE name=?1", [name]).map_err(db)?;
         tx.commit().map_err(db)?;
         self.done(c)?;
-        Ok(n > 0)
+        Ok((n > 0).then_some(blobs))
     }
 
     fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()> {
@@ -410,23 +462,18 @@ impl MetaStore for SqliteMeta {
         end: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<ObjectRecord>> {
-        let c = self.r()?;
-        let op = if inclusive { ">=" } else { ">" };
-        let sql = match end {
-            Some(_) => {
-                format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key{op}?2 AND key<?3 ORDER BY key LIMIT ?4")
-            }
-            None => format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key{op}?2 ORDER BY key LIMIT ?4"),
-        };
-        let mut s = c.prepare_cached(&sql).map_err(db)?;
-        let end = end.unwrap_or(&[]);
-        let rows = if end.is_empty() {
-            s.query_map(params![bucket, from, rusqlite::types::Null, limit as i64], row_object)
-        } else {
-            s.query_map(params![bucket, from, end, limit as i64], row_object)
-        }
-        .map_err(db)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+        self.scan(OBJ_COLS, row_object, bucket, (from, inclusive, end), limit)
+    }
+
+    fn scan_listing(
+        &self,
+        bucket: &str,
+        from: &[u8],
+        inclusive: bool,
+        end: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<ObjectRecord>> {
+        self.scan(LISTING_COLS, row_listed, bucket, (from, inclusive, end), limit)
     }
 
     fn create_upload(&self, u: &UploadRecord) -> Result<()> {

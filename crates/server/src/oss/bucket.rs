@@ -211,7 +211,9 @@ pub async fn delete_bucket(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Res
     require_owner(r, b)?;
     let engine = state.engine.clone();
     let name = b.name.clone();
-    blocking(move || engine.delete_bucket(&name)).await?;
+    // S3 removes a bucket's unfinished multipart uploads with it; OSS (and COS, OBS) count them as content.
+    let drop_uploads = r.dialect == ossd_errors::Dialect::S3;
+    blocking(move || engine.delete_bucket(&name, drop_uploads)).await?;
     state.forget_configs(&b.name);
     empty(StatusCode::NO_CONTENT)
 }
@@ -315,7 +317,9 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     }
     let prefix = r.q("prefix").unwrap_or("").to_string();
     let delimiter = r.q("delimiter").unwrap_or("").to_string();
-    let max = limit_param(r, "max-keys", 100, 1000)?;
+    // OSS lists 100 keys by default; S3, COS and OBS list 1000.
+    let s3_like = r.dialect != ossd_errors::Dialect::Oss;
+    let max = limit_param(r, "max-keys", if s3_like { 1000 } else { 100 }, 1000)?;
     let marker = if v2 {
         match r.q("continuation-token").filter(|t| !t.is_empty()) {
             Some(t) => token_decode(t)?,
@@ -331,18 +335,24 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     let e = |s: &str| if enc { util::encode(s) } else { s.to_string() };
     let root = "ListBucketResult";
     let mut x = XmlOut::new(root);
-    x.el("Name", &b.name).el("Prefix", &e(&prefix));
+    // S3's ListObjects (V1) answers the prefix as sent, even with encoding-type=url (its SDKs decode
+    // only Marker, NextMarker, Delimiter, keys and common prefixes there).
+    x.el("Name", &b.name).el("Prefix", &if s3_like && !v2 { prefix.clone() } else { e(&prefix) });
     if v2 {
         if let Some(sa) = r.q("start-after").filter(|s| !s.is_empty()) {
             x.el("StartAfter", &e(sa));
         }
-        if let Some(t) = r.q("continuation-token").filter(|t| !t.is_empty()) {
+        if let Some(t) = r.q("continuation-token").filter(|t| s3_like || !t.is_empty()) {
             x.el("ContinuationToken", t);
         }
     } else {
         x.el("Marker", &e(&marker));
     }
-    x.el("MaxKeys", &max.to_string()).el("Delimiter", &e(&delimiter));
+    x.el("MaxKeys", &max.to_string());
+    // S3 leaves out an empty delimiter; OSS always writes the element.
+    if !(s3_like && delimiter.is_empty()) {
+        x.el("Delimiter", &e(&delimiter));
+    }
     if enc {
         x.el("EncodingType", "url");
     }

@@ -226,13 +226,22 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
         }
     }
     if let Some(want) = r.h("content-md5") {
-        let ok = base64::engine::general_purpose::STANDARD.decode(want.trim()).map(|d| d == info.md5).unwrap_or(false);
-        if !ok {
+        if let Err(e) = check_md5(want, &info.md5) {
             discard(state, info.id).await?;
-            return Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", want));
+            return Err(e);
         }
     }
     Ok(info)
+}
+
+/// InvalidDigest when `content_md5` is not base64 of 16 bytes; the mismatch row (S3: BadDigest) when it is
+/// another body's MD5.
+pub fn check_md5(content_md5: &str, md5: &[u8]) -> Result<()> {
+    match base64::engine::general_purpose::STANDARD.decode(content_md5.trim()) {
+        Ok(d) if d == md5 => Ok(()),
+        Ok(d) if d.len() == 16 => Err(Error::new(Code::InvalidDigestMismatch).ctx("Content-MD5", content_md5)),
+        _ => Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", content_md5)),
+    }
 }
 
 fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
@@ -242,20 +251,15 @@ fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
 }
 
 fn check_tags(tags: &[(String, String)]) -> Result<()> {
+    let bad = |value: &str, msg: &'static str| {
+        Error::new(Code::InvalidTag).msg(msg).ctx("ArgumentName", "Tagging").ctx("ArgumentValue", value)
+    };
     if tags.len() > 10 {
-        return Err(Error::invalid_argument(
-            "Tagging",
-            &tags.len().to_string(),
-            "Object tags cannot be greater than 10.",
-        ));
+        return Err(bad(&tags.len().to_string(), "Object tags cannot be greater than 10."));
     }
     for (k, v) in tags {
         if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            return Err(Error::invalid_argument(
-                "Tagging",
-                k,
-                "The tag key must be 1 to 128 bytes and the value at most 256.",
-            ));
+            return Err(bad(k, "The tag key must be 1 to 128 bytes and the value at most 256."));
         }
     }
     Ok(())
@@ -645,10 +649,7 @@ pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body
     }
     let raw = read_small_body(state, body, 2 * 1024 * 1024).await?;
     if let Some(md5) = md5 {
-        let want = base64::engine::general_purpose::STANDARD.decode(md5.trim()).unwrap_or_default();
-        if want.as_slice() != Md5::digest(&raw).as_slice() {
-            return Err(Error::new(Code::InvalidDigest).ctx("Content-MD5", md5));
-        }
+        check_md5(&md5, Md5::digest(&raw).as_slice())?;
     }
     let doc = parse(&raw, "Delete")?;
     let quiet = doc.text_of("Quiet").map(|q| q.trim().eq_ignore_ascii_case("true")).unwrap_or(false);
