@@ -31,10 +31,19 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// `2015-12-05T11:10:29.000Z`, the form OSS uses in XML. OSS always writes `.000`, and oss2 parses
 /// exactly that, so milliseconds are dropped.
 pub fn iso8601(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.000Z", s / 3600, s % 3600 / 60, s % 60)
+    Iso8601(ms).to_string()
+}
+
+/// `iso8601` as a Display, for writing a date into a buffer without a String of its own.
+pub struct Iso8601(pub i64);
+
+impl std::fmt::Display for Iso8601 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0.div_euclid(1000);
+        let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+        let s = secs.rem_euclid(86_400);
+        write!(f, "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.000Z", s / 3600, s % 3600 / 60, s % 60)
+    }
 }
 
 /// RFC 1123 date, as in Last-Modified.

@@ -4,7 +4,7 @@
 use super::xml::{parse, XmlOut};
 use super::{blocking, check_access, empty, ok_xml, read_small_body, require_owner, Req};
 use crate::body::Body;
-use crate::util::{self, iso8601};
+use crate::util::{self, iso8601, Iso8601};
 use crate::State;
 use base64::Engine as _;
 use http::{Response, StatusCode};
@@ -291,9 +291,9 @@ pub async fn list_object_versions(state: &Arc<State>, r: &Req, b: &BucketRecord)
             .el("Key", &e(&o.key))
             .el("VersionId", "null")
             .el("IsLatest", "true")
-            .el("LastModified", &iso8601(o.mtime_ms))
-            .el("ETag", &format!("\"{}\"", o.etag))
-            .el("Size", &o.size.to_string())
+            .el_markup("LastModified", Iso8601(o.mtime_ms))
+            .el_markup("ETag", format_args!("&quot;{}&quot;", o.etag))
+            .el_markup("Size", o.size)
             .el("StorageClass", &o.attrs.storage_class);
         owner(&mut x, &b.owner);
         x.close("Version");
@@ -334,7 +334,8 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     let enc = r.url_encoding();
     let e = |s: &str| if enc { util::encode(s) } else { s.to_string() };
     let root = "ListBucketResult";
-    let mut x = XmlOut::new(root);
+    // About 400 bytes an entry: one buffer for the page instead of a dozen doublings.
+    let mut x = XmlOut::with_capacity(root, 1024 + 400 * (l.objects.len() + l.prefixes.len()));
     // S3's ListObjects (V1) answers the prefix as sent, even with encoding-type=url (its SDKs decode
     // only Marker, NextMarker, Delimiter, keys and common prefixes there).
     x.el("Name", &b.name).el("Prefix", &if s3_like && !v2 { prefix.clone() } else { e(&prefix) });
@@ -371,10 +372,10 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     for o in &l.objects {
         x.open("Contents")
             .el("Key", &e(&o.key))
-            .el("LastModified", &iso8601(o.mtime_ms))
-            .el("ETag", &format!("\"{}\"", o.etag))
+            .el_markup("LastModified", Iso8601(o.mtime_ms))
+            .el_markup("ETag", format_args!("&quot;{}&quot;", o.etag))
             .el("Type", o.otype.as_str())
-            .el("Size", &o.size.to_string())
+            .el_markup("Size", o.size)
             .el("StorageClass", &o.attrs.storage_class);
         if with_owner {
             owner(&mut x, &b.owner);
