@@ -318,20 +318,20 @@ fn classify(e: &hyper_util::client::legacy::Error) -> (RequestErrorKind, bool) {
 impl Transport {
     fn url_and_host(&self, op: &Op) -> (String, String) {
         let key_path = op.key.map(ossd_sign::encode_path).unwrap_or_default();
+        let mut q = String::new();
+        for (i, (k, v)) in op.query.iter().enumerate() {
+            q.push(if i == 0 { '?' } else { '&' });
+            q.push_str(&ossd_sign::encode(k));
+            if !v.is_empty() {
+                q.push('=');
+                q.push_str(&ossd_sign::encode(v));
+            }
+        }
         if let (SignVersion::Cos, Some(b)) = (self.sign, op.bucket) {
             // COS addresses the bucket by Host only; the connection still goes to the endpoint.
             let (url, _) =
                 self.url_and_host(&Op { bucket: None, key: None, ..Op::new(op.name, op.method.clone(), None, None) });
             let base = url.trim_end_matches('/');
-            let mut q = String::new();
-            for (i, (k, v)) in op.query.iter().enumerate() {
-                q.push(if i == 0 { '?' } else { '&' });
-                q.push_str(&ossd_sign::encode(k));
-                if !v.is_empty() {
-                    q.push('=');
-                    q.push_str(&ossd_sign::encode(v));
-                }
-            }
             return (format!("{base}/{key_path}{q}"), format!("{b}.cos.{}.myqcloud.com", self.region));
         }
         let (host, path) = match (op.bucket, self.path_style) {
@@ -344,15 +344,6 @@ impl Transport {
         } else {
             path
         };
-        let mut q = String::new();
-        for (i, (k, v)) in op.query.iter().enumerate() {
-            q.push(if i == 0 { '?' } else { '&' });
-            q.push_str(&ossd_sign::encode(k));
-            if !v.is_empty() {
-                q.push('=');
-                q.push_str(&ossd_sign::encode(v));
-            }
-        }
         (format!("{}://{host}{path}{q}", self.endpoint_scheme), host)
     }
 
