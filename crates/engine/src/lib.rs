@@ -272,6 +272,19 @@ impl Engine {
         self.meta.get_object(bucket, key)?.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))
     }
 
+    /// As `head_object`, when a metadata reader is free at once; `None` means "call `head_object` off the
+    /// async workers".
+    pub fn try_head_object(&self, bucket: &str, key: &str) -> Option<Result<ObjectRecord>> {
+        let found = self.meta.try_get_object(bucket, key)?;
+        Some(found.and_then(|o| o.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))))
+    }
+
+    /// The bytes of a whole object when all of them are in the page cache now; `None` when reading them would
+    /// wait for the disk.
+    pub fn read_cached(&self, rec: &ObjectRecord) -> Result<Option<Vec<u8>>> {
+        self.blobs.read_cached(&rec.segments, rec.size, rec.attrs.sse.is_some()).map_err(io)
+    }
+
     /// The object behind `rec`: its symlink target when it is a symlink, else itself.
     pub fn resolve(&self, rec: ObjectRecord) -> Result<ObjectRecord> {
         match (&rec.otype, &rec.symlink_target) {

@@ -2,6 +2,7 @@
 
 pub mod files;
 pub mod sqlite;
+pub mod sys;
 
 use crate::model::{BucketRecord, ObjectRecord, PartRecord, UploadRecord, UserRecord};
 use ossd_errors::Result;
@@ -48,6 +49,11 @@ pub trait MetaStore: Send + Sync {
     fn bucket_configs(&self, kind: &str) -> Result<Vec<(String, String)>>;
 
     fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>>;
+    /// As `get_object`, but only when it can run at once (a reader is free); `None` means "ask `get_object`
+    /// off the async workers". Lets a hot read skip the hop to the blocking pool.
+    fn try_get_object(&self, _bucket: &str, _key: &str) -> Option<Result<Option<ObjectRecord>>> {
+        None
+    }
     /// Reads the object, lets `f` decide, and applies the decision in one transaction.
     /// Returns the record that was there before.
     fn modify_object(

@@ -431,6 +431,11 @@ impl MetaStore for SqliteMeta {
         select_object(&c, bucket, key).map_err(db)
     }
 
+    fn try_get_object(&self, bucket: &str, key: &str) -> Option<Result<Option<ObjectRecord>>> {
+        let c = self.readers.iter().find_map(|m| m.try_lock().ok())?;
+        Some(select_object(&c, bucket, key).map_err(db))
+    }
+
     fn modify_object(
         &self,
         bucket: &str,

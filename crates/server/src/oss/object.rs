@@ -446,8 +446,49 @@ async fn readable(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Objec
     readable_prefetch(state, r, b, false).await.map(|(rec, _)| rec)
 }
 
-/// As `readable`; with `prefetch`, a small plain object's bytes are read in the same blocking call as its record
-/// (one hop to the blocking pool instead of two). The bytes leave this function only after the access check.
+/// The record of `bucket`/`key` and, with `prefetch` and a small plain object, its bytes. With `now`, only
+/// when that needs no wait (a free metadata reader, bytes in the page cache): `None` says "do it off the async
+/// workers". Without `now` it always answers.
+fn lookup(
+    engine: &ossd_engine::Engine,
+    bucket: &str,
+    key: &str,
+    prefetch: bool,
+    now: bool,
+) -> Option<Result<(ObjectRecord, Option<Bytes>)>> {
+    let rec = if now { engine.try_head_object(bucket, key)? } else { engine.head_object(bucket, key) };
+    let rec = match rec {
+        Ok(rec) => rec,
+        Err(e) => return Some(Err(e)),
+    };
+    let small = prefetch
+        && rec.otype != ObjectType::Symlink
+        && rec.size > 0
+        && rec.size <= SMALL_BODY
+        && ossd_engine::Engine::readable_now(&rec);
+    if !small {
+        return Some(Ok((rec, None)));
+    }
+    let bytes = if now {
+        match engine.read_cached(&rec) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        }
+    } else {
+        let mut buf = vec![0u8; rec.size as usize];
+        if let Err(e) = engine.reader(&rec, 0, rec.size).read_exact(&mut buf) {
+            return Some(Err(io(e)));
+        }
+        buf
+    };
+    Some(Ok((rec, Some(Bytes::from(bytes)))))
+}
+
+/// As `readable`; with `prefetch`, a small plain object's bytes come with its record. Both are read right here
+/// on the async worker when that cannot wait (a point lookup and a page-cache read cost less than a hop to the
+/// blocking pool and back); otherwise in one blocking call. The bytes leave this function only after the access
+/// check.
 async fn readable_prefetch(
     state: &Arc<State>,
     r: &Req,
@@ -455,23 +496,18 @@ async fn readable_prefetch(
     prefetch: bool,
 ) -> Result<(ObjectRecord, Option<Bytes>)> {
     let key = r.key()?.to_string();
-    let engine = state.engine.clone();
-    let bucket = b.name.clone();
-    let found = blocking(move || {
-        let rec = engine.head_object(&bucket, &key)?;
-        let small = prefetch
-            && rec.otype != ObjectType::Symlink
-            && rec.size > 0
-            && rec.size <= SMALL_BODY
-            && ossd_engine::Engine::readable_now(&rec);
-        if !small {
-            return Ok((rec, None));
+    let found = match lookup(&state.engine, &b.name, &key, prefetch, true) {
+        Some(found) => found,
+        None => {
+            let engine = state.engine.clone();
+            let bucket = b.name.clone();
+            blocking(move || {
+                lookup(&engine, &bucket, &key, prefetch, false)
+                    .unwrap_or_else(|| Err(Error::internal("a lookup that may wait gave no answer")))
+            })
+            .await
         }
-        let mut buf = vec![0u8; rec.size as usize];
-        engine.reader(&rec, 0, rec.size).read_exact(&mut buf).map_err(io)?;
-        Ok((rec, Some(Bytes::from(buf))))
-    })
-    .await;
+    };
     let (rec, bytes) = match found {
         Ok(found) => found,
         // Whether a key exists is not told to those who may not read the bucket.
@@ -919,5 +955,38 @@ mod tests {
         assert!(etag_matches("\"x\", \"ABC\"", "ABC"));
         assert!(etag_matches("*", "ABC"));
         assert!(!etag_matches("\"ABD\"", "ABC"));
+    }
+
+    #[test]
+    fn lookup_on_the_worker_and_off_it_give_the_same_answers() {
+        let dir = std::env::temp_dir().join(format!("ossd-lookup-{}", ossd_engine::model::random_u64()));
+        let engine = ossd_engine::Engine::open(&dir, false, "cn-hangzhou").unwrap();
+        engine.create_bucket("owner", "lookups", "private", "Standard").unwrap();
+        let attrs = || ObjectAttrs { acl: "default".into(), ..Default::default() };
+        for (key, body, sse) in [("plain", &b"small body"[..], false), ("sealed", b"encrypted at rest", true)] {
+            let mut w = engine.new_blob(sse).unwrap();
+            w.write(body).unwrap();
+            let mut a = attrs();
+            a.sse = sse.then(|| "AES256".to_string());
+            engine.put_object("lookups", key, w.finish().unwrap(), a, false).unwrap();
+        }
+        let big = vec![7u8; SMALL_BODY as usize + 1];
+        let mut w = engine.new_blob(false).unwrap();
+        w.write(&big).unwrap();
+        engine.put_object("lookups", "big", w.finish().unwrap(), attrs(), false).unwrap();
+        for now in [false, true] {
+            for (key, body) in [("plain", &b"small body"[..]), ("sealed", b"encrypted at rest")] {
+                let (rec, bytes) = lookup(&engine, "lookups", key, true, now).unwrap().unwrap();
+                assert_eq!(rec.key, key);
+                assert_eq!(bytes.as_deref(), Some(body), "{key} now={now}");
+                let (_, none) = lookup(&engine, "lookups", key, false, now).unwrap().unwrap();
+                assert!(none.is_none(), "no prefetch asked, none done");
+            }
+            let (rec, bytes) = lookup(&engine, "lookups", "big", true, now).unwrap().unwrap();
+            assert_eq!((rec.size, bytes), (big.len() as u64, None), "too big to prefetch");
+            let e = lookup(&engine, "lookups", "missing", true, now).unwrap().unwrap_err();
+            assert_eq!(e.code, Code::NoSuchKey);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
