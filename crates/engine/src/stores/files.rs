@@ -5,6 +5,23 @@ use md5::{Digest, Md5};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::InlineBlobs;
+
+/// Blobs up to this size live in the metadata store (see `InlineBlobs`); larger ones in files.
+pub const INLINE_MAX: usize = 16 * 1024;
+/// The top byte of the id of every blob that starts in the metadata store. One that outgrows `INLINE_MAX`
+/// keeps its id and moves to a file, so a tagged id is looked up there first, then as a file.
+const INLINE_TAG: u64 = 0xFF;
+
+fn tagged(id: u64) -> bool {
+    id >> 56 == INLINE_TAG
+}
+
+fn other(e: ossd_errors::Error) -> io::Error {
+    io::Error::other(e.to_string())
+}
 
 /// A finished blob and the checksums computed while its bytes streamed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +49,8 @@ fn cipher(key: &[u8; 32], blob: u64, offset: u64) -> Cipher {
 pub struct FileBlobStore {
     root: PathBuf,
     fsync: bool,
+    /// Where small blobs go; without it every blob is a file.
+    inline: Option<Arc<dyn InlineBlobs>>,
     /// The master key for encryption at rest, kept in `<data>/master.key`.
     master: [u8; 32],
 }
@@ -66,13 +85,13 @@ fn master_key(data_dir: &Path) -> io::Result<[u8; 32]> {
 }
 
 impl FileBlobStore {
-    pub fn open(data_dir: &Path, fsync: bool) -> io::Result<Self> {
+    pub fn open(data_dir: &Path, fsync: bool, inline: Option<Arc<dyn InlineBlobs>>) -> io::Result<Self> {
         let root = data_dir.join("blobs");
         for i in 0..256 {
             fs::create_dir_all(root.join(format!("{i:02x}")))?;
         }
         let master = master_key(data_dir)?;
-        Ok(FileBlobStore { root, fsync, master })
+        Ok(FileBlobStore { root, fsync, inline, master })
     }
 
     fn dir_of(&self, id: u64) -> PathBuf {
@@ -83,38 +102,74 @@ impl FileBlobStore {
         self.dir_of(id).join(format!("{id:016x}"))
     }
 
-    /// Starts a new blob with a fresh id, encrypted at rest when `encrypt`.
+    /// Starts a new blob with a fresh id, encrypted at rest when `encrypt`. With an inline store, its bytes
+    /// stay in memory until they pass `INLINE_MAX`, and a blob that never does is stored inline.
     pub fn create(&self, encrypt: bool) -> io::Result<BlobWriter> {
+        let new = |id: u64, file: Option<File>, path: PathBuf| BlobWriter {
+            id,
+            file,
+            path,
+            dir: self.dir_of(id),
+            fsync: self.fsync,
+            inline: self.inline.clone(),
+            mem: None,
+            md5: Md5::new(),
+            crc: crc64fast::Digest::new(),
+            size: 0,
+            enc: encrypt.then(|| cipher(&self.master, id, 0)),
+            scratch: Vec::new(),
+            sha256: None,
+        };
+        if self.inline.is_some() {
+            let id = (INLINE_TAG << 56) | (crate::model::random_u64() >> 8);
+            let mut w = new(id, None, PathBuf::new());
+            w.mem = Some(Vec::new());
+            return Ok(w);
+        }
         loop {
             let id = crate::model::random_u64();
             let path = self.path_of(id);
             match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) => {
-                    return Ok(BlobWriter {
-                        id,
-                        file: Some(file),
-                        path,
-                        dir: self.dir_of(id),
-                        fsync: self.fsync,
-                        md5: Md5::new(),
-                        crc: crc64fast::Digest::new(),
-                        size: 0,
-                        enc: encrypt.then(|| cipher(&self.master, id, 0)),
-                        scratch: Vec::new(),
-                        sha256: None,
-                    })
-                }
+                Ok(file) => return Ok(new(id, Some(file), path)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
         }
     }
 
-    pub fn open_blob(&self, id: u64) -> io::Result<File> {
-        File::open(self.path_of(id))
+    /// The bytes of an inline blob; None when `id` is a file.
+    fn get_inline(&self, id: u64) -> io::Result<Option<Vec<u8>>> {
+        match &self.inline {
+            Some(s) if tagged(id) => s.get_inline(id).map_err(other),
+            _ => Ok(None),
+        }
+    }
+
+    /// A reader of blob `id` from byte `off` on.
+    fn open_at(&self, id: u64, off: u64) -> io::Result<Box<dyn Read + Send>> {
+        if let Some(data) = self.get_inline(id)? {
+            let mut c = io::Cursor::new(data);
+            c.set_position(off);
+            return Ok(Box::new(c));
+        }
+        let mut f = File::open(self.path_of(id))?;
+        f.seek(SeekFrom::Start(off))?;
+        Ok(Box::new(f))
+    }
+
+    /// Whether blob `id` is still stored.
+    pub fn exists(&self, id: u64) -> io::Result<bool> {
+        Ok(self.get_inline(id)?.is_some() || self.path_of(id).exists())
     }
 
     pub fn remove(&self, id: u64) {
+        if let Some(s) = self.inline.as_ref().filter(|_| tagged(id)) {
+            match s.delete_inline(id) {
+                Ok(true) => return,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(blob = format!("{id:016x}"), error = %e, "could not remove inline blob"),
+            }
+        }
         if let Err(e) = fs::remove_file(self.path_of(id)) {
             if e.kind() != io::ErrorKind::NotFound {
                 tracing::warn!(blob = format!("{id:016x}"), error = %e, "could not remove blob");
@@ -132,7 +187,25 @@ impl FileBlobStore {
             let dst = out
                 .get_mut(at..at + len)
                 .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "segments longer than the object"))?;
-            let f = self.open_blob(seg.blob)?;
+            if let Some(s) = self.inline.as_ref().filter(|_| tagged(seg.blob)) {
+                match s.try_get_inline(seg.blob) {
+                    None => return Ok(None),
+                    Some(Err(e)) => return Err(other(e)),
+                    Some(Ok(Some(data))) if data.len() == len => {
+                        dst.copy_from_slice(&data);
+                        if decrypt {
+                            cipher(&self.master, seg.blob, 0).apply_keystream(dst);
+                        }
+                        at += len;
+                        continue;
+                    }
+                    Some(Ok(Some(_))) => {
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob length differs from its record"))
+                    }
+                    Some(Ok(None)) => {}
+                }
+            }
+            let f = File::open(self.path_of(seg.blob))?;
             let mut filled = 0;
             while filled < len {
                 match super::sys::pread_nowait(&f, &mut dst[filled..], filled as u64)? {
@@ -154,9 +227,12 @@ impl FileBlobStore {
         Ok(Some(out))
     }
 
-    /// Every blob id on disk.
+    /// Every blob id stored, inline or on disk.
     pub fn all_ids(&self) -> io::Result<Vec<u64>> {
-        let mut ids = Vec::new();
+        let mut ids = match &self.inline {
+            Some(s) => s.inline_ids().map_err(other)?,
+            None => Vec::new(),
+        };
         for i in 0..256 {
             let dir = self.root.join(format!("{i:02x}"));
             for entry in fs::read_dir(dir)? {
@@ -177,6 +253,9 @@ pub struct BlobWriter {
     path: PathBuf,
     dir: PathBuf,
     fsync: bool,
+    inline: Option<Arc<dyn InlineBlobs>>,
+    /// The bytes so far (as stored: encrypted when the blob is), while the blob may still be stored inline.
+    mem: Option<Vec<u8>>,
     md5: Md5,
     crc: crc64fast::Digest,
     size: u64,
@@ -201,15 +280,28 @@ impl BlobWriter {
     }
 
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        let f = self.file.as_mut().ok_or_else(|| io::Error::other("blob already finished"))?;
-        match &mut self.enc {
+        let stored = match &mut self.enc {
             Some(c) => {
                 self.scratch.clear();
                 self.scratch.extend_from_slice(data);
                 c.apply_keystream(&mut self.scratch);
-                f.write_all(&self.scratch)?;
+                &self.scratch[..]
             }
-            None => f.write_all(data)?,
+            None => data,
+        };
+        match &mut self.mem {
+            Some(mem) if mem.len() + stored.len() <= INLINE_MAX => mem.extend_from_slice(stored),
+            Some(mem) => {
+                // Too big to keep inline: the blob becomes a file under the same id.
+                let path = self.dir.join(format!("{:016x}", self.id));
+                let mut f = OpenOptions::new().write(true).create_new(true).open(&path)?;
+                self.path = path;
+                f.write_all(mem)?;
+                f.write_all(stored)?;
+                self.file = Some(f);
+                self.mem = None;
+            }
+            None => self.file.as_mut().ok_or_else(|| io::Error::other("blob already finished"))?.write_all(stored)?,
         }
         self.md5.update(data);
         self.crc.write(data);
@@ -222,16 +314,26 @@ impl BlobWriter {
 
     /// Flushes (and fsyncs, when on) the blob and returns its checksums.
     pub fn finish(mut self) -> io::Result<BlobInfo> {
-        let f = self.file.take().ok_or_else(|| io::Error::other("blob already finished"))?;
-        if self.fsync {
-            f.sync_data()?;
-            File::open(&self.dir)?.sync_all()?;
+        if let Some(mem) = self.mem.take() {
+            let store = self.inline.as_ref().ok_or_else(|| io::Error::other("an inline blob without a store"))?;
+            store.put_inline(self.id, &mem).map_err(other)?;
+        } else {
+            self.sync_file()?;
         }
         let md5: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
         let sha256 = self.sha256.take().map(|h| sha2::Digest::finalize(h).into());
         let info = BlobInfo { id: self.id, size: self.size, md5, crc64: self.crc.sum64(), sha256 };
         self.path = PathBuf::new();
         Ok(info)
+    }
+
+    fn sync_file(&mut self) -> io::Result<()> {
+        let f = self.file.take().ok_or_else(|| io::Error::other("blob already finished"))?;
+        if self.fsync {
+            f.sync_data()?;
+            File::open(&self.dir)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 
@@ -251,7 +353,7 @@ pub struct SegmentReader<'a> {
     /// Offset inside segs[idx].
     off: u64,
     remaining: u64,
-    cur: Option<(File, Option<Cipher>)>,
+    cur: Option<(Box<dyn Read + Send>, Option<Cipher>)>,
     decrypt: bool,
 }
 
@@ -284,8 +386,7 @@ impl Read for SegmentReader<'_> {
                 continue;
             }
             if self.cur.is_none() {
-                let mut f = self.store.open_blob(seg.blob)?;
-                f.seek(SeekFrom::Start(self.off))?;
+                let f = self.store.open_at(seg.blob, self.off)?;
                 let c = self.decrypt.then(|| cipher(&self.store.master, seg.blob, self.off));
                 self.cur = Some((f, c));
             }
@@ -319,7 +420,7 @@ mod tests {
     #[test]
     fn write_finish_read_and_ranges_across_segments() {
         let dir = tmp();
-        let s = FileBlobStore::open(&dir, true).unwrap();
+        let s = FileBlobStore::open(&dir, true, None).unwrap();
         let mut segs = Vec::new();
         let mut all = Vec::new();
         for part in [&b"hello "[..], b"", b"wide ", b"world"] {
@@ -344,7 +445,7 @@ mod tests {
     #[test]
     fn cached_reads_match_the_streaming_reader_plain_and_encrypted_and_catch_short_records() {
         let dir = tmp();
-        let s = FileBlobStore::open(&dir, false).unwrap();
+        let s = FileBlobStore::open(&dir, false, None).unwrap();
         for encrypt in [false, true] {
             let mut segs = Vec::new();
             let mut all = Vec::new();
@@ -372,10 +473,76 @@ mod tests {
         fs::remove_dir_all(dir).unwrap();
     }
 
+    /// A store with its inline tier in a SQLite metadata store beside it.
+    fn with_inline(dir: &Path) -> FileBlobStore {
+        let meta = Arc::new(crate::stores::sqlite::SqliteMeta::open(dir, false).unwrap());
+        FileBlobStore::open(dir, false, Some(meta)).unwrap()
+    }
+
+    fn read_all(s: &FileBlobStore, id: u64, len: u64, decrypt: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        SegmentReader::new(s, &[Segment { blob: id, len }], 0, len, decrypt).read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn small_blobs_live_inline_and_large_ones_spill_to_a_file_under_the_same_id() {
+        let dir = tmp();
+        let s = with_inline(&dir);
+        for encrypt in [false, true] {
+            let small = b"a few bytes".to_vec();
+            let mut w = s.create(encrypt).unwrap();
+            w.write(&small).unwrap();
+            let info = w.finish().unwrap();
+            assert!(!s.path_of(info.id).exists(), "a small blob makes no file");
+            assert!(s.exists(info.id).unwrap());
+            assert_eq!(read_all(&s, info.id, info.size, encrypt), small);
+            let seg = [Segment { blob: info.id, len: info.size }];
+            assert_eq!(s.read_cached(&seg, info.size, encrypt).unwrap(), Some(small.clone()));
+            assert_eq!(info.md5, <[u8; 16]>::from(Md5::digest(&small)));
+
+            // Written in pieces that together pass INLINE_MAX.
+            let big: Vec<u8> = (0..INLINE_MAX + 5000).map(|i| (i % 253) as u8).collect();
+            let mut w = s.create(encrypt).unwrap();
+            for piece in big.chunks(3000) {
+                w.write(piece).unwrap();
+            }
+            let spilled = w.finish().unwrap();
+            let on_disk = fs::read(s.path_of(spilled.id)).unwrap();
+            assert_eq!(on_disk.len(), big.len());
+            assert_eq!(on_disk == big, !encrypt, "ciphertext on disk exactly when encrypted");
+            assert_eq!(read_all(&s, spilled.id, spilled.size, encrypt), big);
+            assert_eq!(spilled.crc64, crate::crc64::checksum(&big));
+
+            let mut ids = s.all_ids().unwrap();
+            ids.sort();
+            let mut want = vec![info.id, spilled.id];
+            want.sort();
+            assert_eq!(ids, want);
+            for id in [info.id, spilled.id] {
+                s.remove(id);
+                assert!(!s.exists(id).unwrap());
+            }
+            assert!(s.all_ids().unwrap().is_empty());
+        }
+        // Dropped before finishing, inline or spilled, a blob leaves nothing behind.
+        let mut w = s.create(false).unwrap();
+        w.write(b"partial").unwrap();
+        drop(w);
+        let mut w = s.create(false).unwrap();
+        w.write(&vec![1u8; INLINE_MAX + 1]).unwrap();
+        let path = s.path_of(w.id());
+        assert!(path.exists());
+        drop(w);
+        assert!(!path.exists());
+        assert!(s.all_ids().unwrap().is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn encrypted_blobs_are_ciphertext_on_disk_and_plaintext_in_every_range() {
         let dir = tmp();
-        let s = FileBlobStore::open(&dir, false).unwrap();
+        let s = FileBlobStore::open(&dir, false, None).unwrap();
         let plain: Vec<u8> = (0..5000u32).map(|i| (i % 7) as u8 + b'a').collect();
         let mut segs = Vec::new();
         for part in plain.chunks(1700) {
@@ -394,7 +561,7 @@ mod tests {
             assert_eq!(out, &plain[start as usize..end as usize]);
         }
         // The key persists across reopening.
-        let again = FileBlobStore::open(&dir, false).unwrap();
+        let again = FileBlobStore::open(&dir, false, None).unwrap();
         let mut out = Vec::new();
         SegmentReader::new(&again, &segs, 0, 5000, true).read_to_end(&mut out).unwrap();
         assert_eq!(out, plain);
@@ -404,7 +571,7 @@ mod tests {
     #[test]
     fn dropped_writer_leaves_no_file() {
         let dir = tmp();
-        let s = FileBlobStore::open(&dir, false).unwrap();
+        let s = FileBlobStore::open(&dir, false, None).unwrap();
         let mut w = s.create(false).unwrap();
         w.write(b"partial").unwrap();
         let id = w.id();

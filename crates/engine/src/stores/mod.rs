@@ -108,3 +108,17 @@ pub trait MetaStore: Send + Sync {
     /// Every blob id a record refers to, for the startup sweep of orphaned blobs.
     fn referenced_blobs(&self) -> Result<Vec<u64>>;
 }
+
+/// Small blobs kept inside the metadata store: a small write is then one append to the metadata log, and the
+/// flush that makes its record durable makes its bytes durable too (group commit of data and metadata).
+pub trait InlineBlobs: Send + Sync {
+    /// Stores a blob. The commit waits for no flush of its own: the record that names the blob is committed
+    /// later in the same log, and the flush that commit waits for covers both.
+    fn put_inline(&self, id: u64, data: &[u8]) -> Result<()>;
+    fn get_inline(&self, id: u64) -> Result<Option<Vec<u8>>>;
+    /// As `get_inline`, but only when a reader is free at once.
+    fn try_get_inline(&self, id: u64) -> Option<Result<Option<Vec<u8>>>>;
+    /// Whether there was such a blob.
+    fn delete_inline(&self, id: u64) -> Result<bool>;
+    fn inline_ids(&self) -> Result<Vec<u64>>;
+}

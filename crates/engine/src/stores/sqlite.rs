@@ -1,7 +1,7 @@
 //! MetaStore on SQLite (bundled), in WAL mode: one writer connection, a few readers.
 //! Keys are stored as BLOBs so that ordering is plain byte order, as OSS lists them.
 
-use super::{Change, MetaStore};
+use super::{Change, InlineBlobs, MetaStore};
 use crate::model::*;
 use ossd_errors::{Code, Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS uploads(upload_id TEXT PRIMARY KEY, bucket TEXT NOT N
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, upload_id);
 CREATE TABLE IF NOT EXISTS parts(upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob INTEGER NOT NULL, size INTEGER NOT NULL,
   etag TEXT NOT NULL, crc64 INTEGER NOT NULL, mtime INTEGER NOT NULL, PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inline_blobs(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bucket_configs(bucket TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(bucket, kind)) WITHOUT ROWID;
 ";
 
@@ -61,7 +62,10 @@ struct GroupSync {
 }
 
 fn db(e: rusqlite::Error) -> Error {
-    Error::internal(format!("metadata store: {e}"))
+    match e.sqlite_error() {
+        Some(f) => Error::internal(format!("metadata store: {e} (SQLite code {})", f.extended_code)),
+        None => Error::internal(format!("metadata store: {e}")),
+    }
 }
 
 fn open_conn(path: &Path, fsync: bool) -> Result<Connection> {
@@ -632,4 +636,44 @@ impl MetaStore for SqliteMeta {
         }
         Ok(out)
     }
+}
+
+impl InlineBlobs for SqliteMeta {
+    fn put_inline(&self, id: u64, data: &[u8]) -> Result<()> {
+        self.w()?
+            .prepare_cached("INSERT INTO inline_blobs(id, data) VALUES(?1, ?2)")
+            .and_then(|mut s| s.execute(params![id as i64, data]))
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    fn get_inline(&self, id: u64) -> Result<Option<Vec<u8>>> {
+        select_inline(&*self.r()?, id)
+    }
+
+    fn try_get_inline(&self, id: u64) -> Option<Result<Option<Vec<u8>>>> {
+        let c = self.readers.iter().find_map(|m| m.try_lock().ok())?;
+        Some(select_inline(&c, id))
+    }
+
+    fn delete_inline(&self, id: u64) -> Result<bool> {
+        self.w()?
+            .prepare_cached("DELETE FROM inline_blobs WHERE id=?1")
+            .and_then(|mut s| s.execute(params![id as i64]))
+            .map(|n| n > 0)
+            .map_err(db)
+    }
+
+    fn inline_ids(&self) -> Result<Vec<u64>> {
+        let c = self.r()?;
+        let mut s = c.prepare("SELECT id FROM inline_blobs").map_err(db)?;
+        let rows = s.query_map([], |r| r.get::<_, i64>(0)).map_err(db)?;
+        rows.map(|r| r.map(|id| id as u64).map_err(db)).collect()
+    }
+}
+
+fn select_inline(c: &Connection, id: u64) -> Result<Option<Vec<u8>>> {
+    c.prepare_cached("SELECT data FROM inline_blobs WHERE id=?1")
+        .and_then(|mut s| s.query_row(params![id as i64], |r| r.get::<_, Vec<u8>>(0)).optional())
+        .map_err(db)
 }

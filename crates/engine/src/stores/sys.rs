@@ -1,6 +1,5 @@
-//! The two system calls the standard library lacks, behind safe functions: a read that refuses to wait for
-//! the disk, and a flush of the whole file system. Elsewhere than Linux both report "not available", and
-//! callers take their ordinary path.
+//! A system call the standard library lacks, behind a safe function: a read that refuses to wait for the
+//! disk. Elsewhere than Linux it reports "not available", and callers take their ordinary path.
 
 use std::fs::File;
 use std::io;
@@ -30,24 +29,6 @@ pub fn pread_nowait(_file: &File, _buf: &mut [u8], _off: u64) -> io::Result<Opti
     Ok(None)
 }
 
-/// Makes everything written to the file system that holds `file` durable (syncfs(2)): one flush for the data
-/// of many files and the directory entries that name them. Ok(false) when the platform has no such call.
-#[cfg(target_os = "linux")]
-pub fn syncfs(file: &File) -> io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: the descriptor belongs to `file`, which is borrowed for the call.
-    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
-        Ok(true)
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn syncfs(_file: &File) -> io::Result<bool> {
-    Ok(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,7 +51,6 @@ mod tests {
             assert_eq!(got, None);
         }
         assert_eq!(pread_nowait(&f, &mut buf, 1000).unwrap().unwrap_or(0), 0, "past the end reads nothing");
-        assert!(syncfs(&f).is_ok());
         std::fs::remove_file(&path).unwrap();
     }
 }
