@@ -36,6 +36,8 @@ enum Op {
     Delete,
     /// ListObjectsV2 pages over the whole bucket (or prefix).
     List,
+    /// One multipart upload of `--size` bytes in parts of `--part-size`: initiate, parts, complete.
+    Multipart,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +122,12 @@ struct LoadArgs {
     delimiter: Option<String>,
     #[arg(long, default_value = "")]
     label: String,
+    /// With `--prepare`, spread the keys across this many prefixes (`dNNN/obj-N`), for listings.
+    #[arg(long, default_value_t = 0)]
+    dirs: usize,
+    /// Part size for `--op multipart`.
+    #[arg(long, default_value_t = 8 << 20)]
+    part_size: usize,
 }
 
 fn basic_iso(t: SystemTime) -> String {
@@ -212,9 +220,55 @@ async fn send(c: &Client, req: http::Request<Full<Bytes>>) -> Result<(u16, u64, 
     Ok((status, body.len() as u64, body))
 }
 
+/// One multipart upload of `payload` under `key`, in parts of `part` bytes sent one after another.
+async fn multipart(c: &Client, t: &Target, key: &str, payload: &Bytes, part: usize) -> Result<(), String> {
+    let q = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let (status, _, body) = send(c, t.request("POST", Some(key), &[q("uploads", "")], Bytes::new())).await?;
+    let text = String::from_utf8_lossy(&body);
+    let id = text
+        .split("<UploadId>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .filter(|_| status < 300)
+        .ok_or_else(|| format!("initiate answered {status}: {text}"))?
+        .to_string();
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    for (i, start) in (0..payload.len()).step_by(part.max(1)).enumerate() {
+        let piece = payload.slice(start..(start + part).min(payload.len()));
+        let req = t.request("PUT", Some(key), &[q("partNumber", &(i + 1).to_string()), q("uploadId", &id)], piece);
+        let resp = c.request(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let _ = resp.into_body().collect().await.map_err(|e| e.to_string())?;
+        if status >= 300 || etag.is_empty() {
+            return Err(format!("part {} answered {status}", i + 1));
+        }
+        xml.push_str(&format!("<Part><PartNumber>{}</PartNumber><ETag>{etag}</ETag></Part>", i + 1));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    let (status, _, body) = send(c, t.request("POST", Some(key), &[q("uploadId", &id)], Bytes::from(xml))).await?;
+    if status >= 300 {
+        return Err(format!("complete answered {status}: {}", String::from_utf8_lossy(&body)));
+    }
+    Ok(())
+}
+
 async fn load(t: Arc<Target>, args: LoadArgs) {
-    let LoadArgs { op, size, concurrency, seconds, warmup, keys, max_requests, prepare, server_pid, delimiter, label } =
-        args;
+    let LoadArgs {
+        op,
+        size,
+        concurrency,
+        seconds,
+        warmup,
+        keys,
+        max_requests,
+        prepare,
+        server_pid,
+        delimiter,
+        label,
+        dirs,
+        part_size,
+    } = args;
     assert!(t.addr.ip().is_loopback(), "load tests target loopback only");
     let mut conn = hyper_util::client::legacy::connect::HttpConnector::new();
     conn.set_nodelay(true);
@@ -236,7 +290,11 @@ async fn load(t: Arc<Target>, args: LoadArgs) {
                     if i >= keys {
                         break;
                     }
-                    let _ = send(&c, t.request("PUT", Some(&format!("obj-{i}")), &[], payload.clone())).await;
+                    let key = match dirs {
+                        0 => format!("obj-{i}"),
+                        d => format!("d{:03}/obj-{i}", i % d),
+                    };
+                    let _ = send(&c, t.request("PUT", Some(&key), &[], payload.clone())).await;
                 }
             }));
         }
@@ -268,7 +326,22 @@ async fn load(t: Arc<Target>, args: LoadArgs) {
                 }
                 let key = format!("obj-{}", n % keys.max(1));
                 n += concurrency;
+                if op == Op::Multipart {
+                    let started = Instant::now();
+                    let res = multipart(&c, &t, &format!("mp-{w}-{n}"), &payload, part_size).await;
+                    let us = started.elapsed().as_micros() as u64;
+                    if res.is_ok() && measuring.load(Ordering::Relaxed) {
+                        bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
+                        ops.fetch_add(1, Ordering::Relaxed);
+                        let _ = local.record(us.max(1));
+                    } else if let Err(e) = res {
+                        eprintln!("multipart: {e}");
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    continue;
+                }
                 let req = match op {
+                    Op::Multipart => unreachable!("handled above"),
                     Op::Put => t.request("PUT", Some(&format!("put-{w}-{n}")), &[], payload.clone()),
                     Op::Get => t.request("GET", Some(&key), &[], Bytes::new()),
                     Op::Head => t.request("HEAD", Some(&key), &[], Bytes::new()),

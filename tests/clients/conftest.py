@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -67,6 +68,20 @@ class Server:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.data, ignore_errors=True)
+
+    def stored_blobs(self):
+        """Every blob's bytes as stored: the files under blobs/ and the small blobs kept in the metadata store."""
+        out = []
+        for dirpath, _, files in os.walk(os.path.join(self.data, "d", "blobs")):
+            for f in files:
+                with open(os.path.join(dirpath, f), "rb") as fh:
+                    out.append(fh.read())
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.data, "d", "meta.sqlite"), uri=True)
+        try:
+            out.extend(bytes(row[0]) for row in db.execute("SELECT data FROM inline_blobs"))
+        finally:
+            db.close()
+        return out
 
 
 @pytest.fixture(scope="session")

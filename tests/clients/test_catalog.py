@@ -183,7 +183,8 @@ def lost_part(ctx):
     blobs = os.path.join(ctx.last.data, "d", "blobs")
     before = set(glob.glob(blobs + "/*/*"))
     up = b.init_multipart_upload("lost")
-    p = b.upload_part("lost", up.upload_id, 1, b"part data")
+    # Larger than the blobs the metadata store keeps inline, so that the part is a file that can go missing.
+    p = b.upload_part("lost", up.upload_id, 1, b"part data" * 4000)
     for f in set(glob.glob(blobs + "/*/*")) - before:
         os.remove(f)  # the part's data disappears from the data dir
     return caught(b.complete_multipart_upload, "lost", up.upload_id, [oss2.models.PartInfo(1, p.etag)])
