@@ -563,6 +563,28 @@ mod tests {
     }
 
     #[test]
+    fn a_write_waits_out_another_connection_holding_the_write_lock() {
+        let dir = std::env::temp_dir().join(format!("ossd-engine-{}", random_u64()));
+        let e = Engine::open(&dir, true, "cn-hangzhou").unwrap();
+        e.create_bucket("owner", "locks", "private", "Standard").unwrap();
+        let other = rusqlite::Connection::open(dir.join("meta.sqlite")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            rx.recv().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        tx.send(()).unwrap();
+        // Started while the lock is held: it must wait for it, not fail with "database is locked".
+        let b = blob(&e, &vec![1u8; 100_000]);
+        e.put_object("locks", "k", b, attrs(), false).unwrap();
+        holder.join().unwrap();
+        assert_eq!(e.head_object("locks", "k").unwrap().size, 100_000);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn reopening_keeps_objects_inline_or_not_and_sweeps_blobs_no_record_names() {
         let dir = std::env::temp_dir().join(format!("ossd-engine-{}", random_u64()));
         let big = vec![9u8; 100_000];

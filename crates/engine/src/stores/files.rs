@@ -137,6 +137,11 @@ impl FileBlobStore {
         }
     }
 
+    /// Whether a blob of `len` bytes is kept inline: then writing and finishing it does no I/O.
+    pub fn keeps_inline(&self, len: u64) -> bool {
+        self.inline.is_some() && len <= INLINE_MAX as u64
+    }
+
     /// The bytes of an inline blob; None when `id` is a file.
     fn get_inline(&self, id: u64) -> io::Result<Option<Vec<u8>>> {
         match &self.inline {

@@ -112,8 +112,8 @@ pub trait MetaStore: Send + Sync {
 /// Small blobs kept inside the metadata store: a small write is then one append to the metadata log, and the
 /// flush that makes its record durable makes its bytes durable too (group commit of data and metadata).
 pub trait InlineBlobs: Send + Sync {
-    /// Stores a blob. The commit waits for no flush of its own: the record that names the blob is committed
-    /// later in the same log, and the flush that commit waits for covers both.
+    /// Stores a blob: durably once a record or part that names it is committed (in the same transaction, or
+    /// before it in the same log), and never alone before that.
     fn put_inline(&self, id: u64, data: &[u8]) -> Result<()>;
     fn get_inline(&self, id: u64) -> Result<Option<Vec<u8>>>;
     /// As `get_inline`, but only when a reader is free at once.

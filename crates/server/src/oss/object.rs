@@ -123,7 +123,8 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
             }
             None => vec![data],
         };
-        blocking(move || {
+        let inline = engine.blobs.keeps_inline(data.iter().map(|d| d.len() as u64).sum());
+        let write = move || {
             let mut w = engine.new_blob(encrypt)?;
             if sha {
                 w = w.with_sha256();
@@ -132,8 +133,14 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
                 w.write(d).map_err(io)?;
             }
             w.finish().map_err(io)
-        })
-        .await?
+        };
+        // An inline blob is hashed and kept in memory until its record commits: no I/O, so no hop to the
+        // blocking pool.
+        if inline {
+            write()?
+        } else {
+            blocking(write).await?
+        }
     } else {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
         let writer = tokio::task::spawn_blocking(move || -> Result<BlobWriter> {
