@@ -29,6 +29,11 @@ pub fn successor(p: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// Rows read from the index at a time.
+const BATCH: usize = 1000;
+/// Rows read right after skipping past a common prefix.
+const AFTER_SKIP: usize = 4;
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || hay.len() < needle.len() {
         return None;
@@ -76,8 +81,13 @@ impl Engine {
             }
         }
         let mut count = 0usize;
+        // Rows to read in the next batch. After skipping past a common prefix the next rows may well be another
+        // prefix's, so only a few are read; it grows again while batches hold plain keys. Without this, each
+        // skip read a full batch of the keys under the next prefix only to use the first.
+        let mut cap = BATCH;
         'scan: loop {
-            let want = (max - count + 1).min(1000);
+            let want = (max - count + 1).min(cap);
+            cap = (cap * 8).min(BATCH);
             let batch = self.meta.scan_listing(bucket, &cursor, inclusive, end.as_deref(), want)?;
             let got = batch.len();
             for rec in batch {
@@ -102,6 +112,7 @@ impl Engine {
                         out.prefixes.push(cp_s.clone());
                         out.next_marker = cp_s;
                         count += 1;
+                        cap = AFTER_SKIP;
                         continue 'scan;
                     }
                 }
