@@ -2,6 +2,7 @@
 //! per prefix and tags. A background worker calls `apply_lifecycle` for each bucket with rules.
 
 use crate::model::now_ms;
+use crate::stores::Fields;
 use crate::Engine;
 use ossd_errors::{Code, Result};
 
@@ -51,7 +52,7 @@ impl Engine {
                 loop {
                     let end = crate::list::successor(rule.prefix.as_bytes());
                     let from = if first { rule.prefix.as_bytes() } else { marker.as_bytes() };
-                    let batch = self.meta.scan_objects(bucket, from, first, end.as_deref(), 1000)?;
+                    let batch = self.meta.scan_objects(bucket, from, first, end.as_deref(), 1000, Fields::All)?;
                     first = false;
                     let Some(last) = batch.last() else { break };
                     marker = last.key.clone();

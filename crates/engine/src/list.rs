@@ -2,6 +2,7 @@
 //! common prefix instead of walking the keys beneath it.
 
 use crate::model::ObjectRecord;
+use crate::stores::Fields;
 use crate::Engine;
 use ossd_errors::Result;
 
@@ -88,7 +89,7 @@ impl Engine {
         'scan: loop {
             let want = (max - count + 1).min(cap);
             cap = (cap * 8).min(BATCH);
-            let batch = self.meta.scan_listing(bucket, &cursor, inclusive, end.as_deref(), want)?;
+            let batch = self.meta.scan_objects(bucket, &cursor, inclusive, end.as_deref(), want, Fields::Listing)?;
             let got = batch.len();
             for rec in batch {
                 if count == max {

@@ -142,11 +142,16 @@ impl FileBlobStore {
         self.inline.is_some() && len <= INLINE_MAX as u64
     }
 
+    /// The inline store to look in first for blob `id`: none when `id` can only be a file.
+    fn inline_of(&self, id: u64) -> Option<&Arc<dyn InlineBlobs>> {
+        self.inline.as_ref().filter(|_| tagged(id))
+    }
+
     /// The bytes of an inline blob; None when `id` is a file.
     fn get_inline(&self, id: u64) -> io::Result<Option<Vec<u8>>> {
-        match &self.inline {
-            Some(s) if tagged(id) => s.get_inline(id).map_err(other),
-            _ => Ok(None),
+        match self.inline_of(id) {
+            Some(s) => s.get_inline(id).map_err(other),
+            None => Ok(None),
         }
     }
 
@@ -168,7 +173,7 @@ impl FileBlobStore {
     }
 
     pub fn remove(&self, id: u64) {
-        if let Some(s) = self.inline.as_ref().filter(|_| tagged(id)) {
+        if let Some(s) = self.inline_of(id) {
             match s.delete_inline(id) {
                 Ok(true) => return,
                 Ok(false) => {}
@@ -192,34 +197,8 @@ impl FileBlobStore {
             let dst = out
                 .get_mut(at..at + len)
                 .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "segments longer than the object"))?;
-            if let Some(s) = self.inline.as_ref().filter(|_| tagged(seg.blob)) {
-                match s.try_get_inline(seg.blob) {
-                    None => return Ok(None),
-                    Some(Err(e)) => return Err(other(e)),
-                    Some(Ok(Some(data))) if data.len() == len => {
-                        dst.copy_from_slice(&data);
-                        if decrypt {
-                            cipher(&self.master, seg.blob, 0).apply_keystream(dst);
-                        }
-                        at += len;
-                        continue;
-                    }
-                    Some(Ok(Some(_))) => {
-                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob length differs from its record"))
-                    }
-                    Some(Ok(None)) => {}
-                }
-            }
-            let f = File::open(self.path_of(seg.blob))?;
-            let mut filled = 0;
-            while filled < len {
-                match super::sys::pread_nowait(&f, &mut dst[filled..], filled as u64)? {
-                    None => return Ok(None),
-                    Some(0) => {
-                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its record"))
-                    }
-                    Some(n) => filled += n,
-                }
+            if !self.fill_cached(seg.blob, dst)? {
+                return Ok(None);
             }
             if decrypt {
                 cipher(&self.master, seg.blob, 0).apply_keystream(dst);
@@ -230,6 +209,35 @@ impl FileBlobStore {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object shorter than its record"));
         }
         Ok(Some(out))
+    }
+
+    /// Fills `dst` with blob `id` from memory or the page cache; Ok(false) when that would wait (a busy
+    /// metadata store, bytes not cached).
+    fn fill_cached(&self, id: u64, dst: &mut [u8]) -> io::Result<bool> {
+        if let Some(s) = self.inline_of(id) {
+            match s.try_get_inline(id) {
+                None => return Ok(false),
+                Some(Err(e)) => return Err(other(e)),
+                Some(Ok(Some(data))) if data.len() == dst.len() => {
+                    dst.copy_from_slice(&data);
+                    return Ok(true);
+                }
+                Some(Ok(Some(_))) => {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob length differs from its record"))
+                }
+                Some(Ok(None)) => {}
+            }
+        }
+        let f = File::open(self.path_of(id))?;
+        let mut filled = 0;
+        while filled < dst.len() {
+            match super::sys::pread_nowait(&f, &mut dst[filled..], filled as u64)? {
+                None => return Ok(false),
+                Some(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its record")),
+                Some(n) => filled += n,
+            }
+        }
+        Ok(true)
     }
 
     /// Every blob id stored, inline or on disk.

@@ -62,7 +62,7 @@ pub trait MetaStore: Send + Sync {
         key: &str,
         f: &mut dyn FnMut(Option<&ObjectRecord>) -> Result<Change>,
     ) -> Result<Option<ObjectRecord>>;
-    /// Objects with `from <= key` (or `<` when `!inclusive`) and `key < end`, in byte order.
+    /// Objects with `from <= key` (or `<` when `!inclusive`) and `key < end`, in byte order, with `fields`.
     fn scan_objects(
         &self,
         bucket: &str,
@@ -70,16 +70,7 @@ pub trait MetaStore: Send + Sync {
         inclusive: bool,
         end: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<ObjectRecord>>;
-    /// As `scan_objects`, with only what a listing shows: key, size, ETag, mtime, type and storage class.
-    /// Every other field is left empty (no headers, metadata, tags, segments or SSE are read or decoded).
-    fn scan_listing(
-        &self,
-        bucket: &str,
-        from: &[u8],
-        inclusive: bool,
-        end: Option<&[u8]>,
-        limit: usize,
+        fields: Fields,
     ) -> Result<Vec<ObjectRecord>>;
 
     fn create_upload(&self, u: &UploadRecord) -> Result<()>;
@@ -107,6 +98,15 @@ pub trait MetaStore: Send + Sync {
 
     /// Every blob id a record refers to, for the startup sweep of orphaned blobs.
     fn referenced_blobs(&self) -> Result<Vec<u64>>;
+}
+
+/// Which fields of an object record a scan reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fields {
+    All,
+    /// Only what a listing shows: key, size, ETag, mtime, type and storage class. Every other field is left
+    /// empty (no headers, metadata, tags, segments or SSE are read or decoded).
+    Listing,
 }
 
 /// Small blobs kept inside the metadata store: a small write is then one append to the metadata log, and the

@@ -1,7 +1,7 @@
 //! MetaStore on SQLite (bundled), in WAL mode: one writer connection, a few readers.
 //! Keys are stored as BLOBs so that ordering is plain byte order, as OSS lists them.
 
-use super::{Change, InlineBlobs, MetaStore};
+use super::{Change, Fields, InlineBlobs, MetaStore};
 use crate::model::*;
 use ossd_errors::{Code, Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -276,11 +276,14 @@ impl SqliteMeta {
         self.writer.lock().map_err(|_| Error::internal("metadata writer lock poisoned"))
     }
 
+    /// A reader that is free right now, if any.
+    fn try_r(&self) -> Option<MutexGuard<'_, Connection>> {
+        self.readers.iter().find_map(|m| m.try_lock().ok())
+    }
+
     fn r(&self) -> Result<MutexGuard<'_, Connection>> {
-        for m in &self.readers {
-            if let Ok(g) = m.try_lock() {
-                return Ok(g);
-            }
+        if let Some(g) = self.try_r() {
+            return Ok(g);
         }
         let i = (random_u64() as usize) % self.readers.len();
         self.readers[i].lock().map_err(|_| Error::internal("metadata reader lock poisoned"))
@@ -472,7 +475,7 @@ impl MetaStore for SqliteMeta {
     }
 
     fn try_get_object(&self, bucket: &str, key: &str) -> Option<Result<Option<ObjectRecord>>> {
-        let c = self.readers.iter().find_map(|m| m.try_lock().ok())?;
+        let c = self.try_r()?;
         Some(select_object(&c, bucket, key).map_err(db))
     }
 
@@ -509,19 +512,12 @@ impl MetaStore for SqliteMeta {
         inclusive: bool,
         end: Option<&[u8]>,
         limit: usize,
+        fields: Fields,
     ) -> Result<Vec<ObjectRecord>> {
-        self.scan(OBJ_COLS, row_object, bucket, (from, inclusive, end), limit)
-    }
-
-    fn scan_listing(
-        &self,
-        bucket: &str,
-        from: &[u8],
-        inclusive: bool,
-        end: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<ObjectRecord>> {
-        self.scan(LISTING_COLS, row_listed, bucket, (from, inclusive, end), limit)
+        match fields {
+            Fields::All => self.scan(OBJ_COLS, row_object, bucket, (from, inclusive, end), limit),
+            Fields::Listing => self.scan(LISTING_COLS, row_listed, bucket, (from, inclusive, end), limit),
+        }
     }
 
     fn create_upload(&self, u: &UploadRecord) -> Result<()> {
@@ -701,12 +697,14 @@ impl InlineBlobs for SqliteMeta {
 
     fn try_get_inline(&self, id: u64) -> Option<Result<Option<Vec<u8>>>> {
         match self.pending() {
-            Ok(p) if p.blobs.contains_key(&id) => return Some(Ok(p.blobs.get(&id).cloned())),
-            Ok(_) => {}
+            Ok(p) => {
+                if let Some(d) = p.blobs.get(&id) {
+                    return Some(Ok(Some(d.clone())));
+                }
+            }
             Err(e) => return Some(Err(e)),
         }
-        let c = self.readers.iter().find_map(|m| m.try_lock().ok())?;
-        Some(select_inline(&c, id))
+        Some(select_inline(&*self.try_r()?, id))
     }
 
     fn delete_inline(&self, id: u64) -> Result<bool> {
