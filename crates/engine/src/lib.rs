@@ -131,10 +131,11 @@ impl Engine {
         Ok(self.meta.get_bucket_config(bucket, "quota")?.and_then(|q| q.parse().ok()).unwrap_or(0))
     }
 
-    /// InsufficientStorageSpace if adding `bytes` (replacing `replaced`) would pass the bucket's quota.
-    fn check_quota(&self, bucket: &str, bytes: u64, replaced: u64) -> Result<()> {
+    /// InsufficientStorageSpace if adding `bytes` (replacing `replaced()` bytes) would pass the bucket's quota.
+    /// `replaced` is asked only when the bucket has a quota.
+    fn check_quota(&self, bucket: &str, bytes: u64, replaced: impl FnOnce() -> Result<u64>) -> Result<()> {
         let quota = self.quota(bucket)?;
-        if quota > 0 && self.meta.bucket_size(bucket)?.saturating_sub(replaced) + bytes > quota {
+        if quota > 0 && self.meta.bucket_size(bucket)?.saturating_sub(replaced()?) + bytes > quota {
             return Err(Error::new(Code::InsufficientStorageSpace)
                 .ctx("BucketName", bucket)
                 .ctx("Quota", quota.to_string()));
@@ -167,8 +168,9 @@ impl Engine {
 
     /// Stores `rec` in place of what is there, unless `forbid_overwrite` and something is.
     fn commit_put(&self, rec: ObjectRecord, forbid_overwrite: bool) -> Result<ObjectRecord> {
-        let replaced = self.meta.get_object(&rec.bucket, &rec.key).ok().flatten().map(|o| o.size).unwrap_or(0);
-        if let Err(e) = self.check_quota(&rec.bucket, rec.size, replaced) {
+        if let Err(e) = self.check_quota(&rec.bucket, rec.size, || {
+            Ok(self.meta.get_object(&rec.bucket, &rec.key)?.map(|o| o.size).unwrap_or(0))
+        }) {
             self.free_segments(&rec.segments);
             return Err(e);
         }
@@ -222,7 +224,7 @@ impl Engine {
         attrs: ObjectAttrs,
     ) -> Result<ObjectRecord> {
         let mut out = None;
-        if let Err(e) = self.check_quota(bucket, blob.size, 0) {
+        if let Err(e) = self.check_quota(bucket, blob.size, || Ok(0)) {
             self.blobs.remove(blob.id);
             return Err(e);
         }
@@ -487,7 +489,7 @@ impl Engine {
         }
         let existing = self.meta.get_object(&upload.bucket, &upload.key)?;
         let total: u64 = chosen.iter().map(|p| p.size).sum();
-        self.check_quota(&upload.bucket, total, existing.as_ref().map(|o| o.size).unwrap_or(0))?;
+        self.check_quota(&upload.bucket, total, || Ok(existing.as_ref().map(|o| o.size).unwrap_or(0)))?;
         if forbid_overwrite && existing.is_some() {
             return Err(Error::new(Code::FileAlreadyExists).ctx("Key", upload.key.clone()));
         }

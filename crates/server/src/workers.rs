@@ -64,8 +64,23 @@ fn civil(ms: i64) -> (i64, u32, u32, i64, i64, i64) {
     (n(0..4), n(5..7) as u32, n(8..10) as u32, n(11..13), n(14..16), n(17..19))
 }
 
-/// One lifecycle pass over every bucket that has rules.
-pub fn lifecycle_pass(state: &State) {
+/// The configurations that are the same as in the previous pass (`seen`, which is updated): a rule is loaded in
+/// one pass and applied from the next, as OSS loads a new rule before it runs it. So a rule whose date is
+/// already past does not expire objects in the instant after it is set, before a client can look.
+fn settled(seen: &mut HashMap<String, String>, configs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let previous = std::mem::take(seen);
+    let mut out = Vec::new();
+    for (bucket, doc) in configs {
+        if previous.get(&bucket) == Some(&doc) {
+            out.push((bucket.clone(), doc.clone()));
+        }
+        seen.insert(bucket, doc);
+    }
+    out
+}
+
+/// One lifecycle pass over every bucket that has rules (that have not changed since the previous pass).
+pub fn lifecycle_pass(state: &State, seen: &mut HashMap<String, String>) {
     let configs = match state.engine.meta.bucket_configs(LIFECYCLE) {
         Ok(c) => c,
         Err(e) => {
@@ -73,7 +88,7 @@ pub fn lifecycle_pass(state: &State) {
             return;
         }
     };
-    for (bucket, doc) in configs {
+    for (bucket, doc) in settled(seen, configs) {
         let Ok(rules) = parse_lifecycle(doc.as_bytes()) else { continue };
         match state.engine.apply_lifecycle(&bucket, &rules) {
             Ok(r) if r.expired + r.aborted > 0 => {
@@ -91,10 +106,15 @@ pub fn spawn(state: &Arc<State>) {
     let tick = (day / 10).clamp(Duration::from_millis(200), Duration::from_secs(60));
     let s = state.clone();
     tokio::spawn(async move {
+        let seen = Arc::new(Mutex::new(HashMap::new()));
         loop {
             tokio::time::sleep(tick).await;
-            let s2 = s.clone();
-            let _ = tokio::task::spawn_blocking(move || lifecycle_pass(&s2)).await;
+            let (s2, seen) = (s.clone(), seen.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                lifecycle_pass(&s2, &mut seen)
+            })
+            .await;
         }
     });
     let s = state.clone();
@@ -105,4 +125,21 @@ pub fn spawn(state: &Arc<State>) {
             let _ = tokio::task::spawn_blocking(move || s2.access_log.flush(&s2)).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lifecycle_rule_is_applied_from_the_pass_after_the_one_that_first_sees_it() {
+        let cfg = |v: &[(&str, &str)]| v.iter().map(|(b, d)| (b.to_string(), d.to_string())).collect::<Vec<_>>();
+        let mut seen = HashMap::new();
+        assert!(settled(&mut seen, cfg(&[("a", "r1")])).is_empty(), "new: loaded, not applied");
+        assert_eq!(settled(&mut seen, cfg(&[("a", "r1"), ("b", "r1")])), cfg(&[("a", "r1")]));
+        // A changed rule waits again; an unchanged one runs; a removed one is forgotten.
+        assert_eq!(settled(&mut seen, cfg(&[("a", "r2"), ("b", "r1")])), cfg(&[("b", "r1")]));
+        assert_eq!(settled(&mut seen, cfg(&[("b", "r1")])), cfg(&[("b", "r1")]));
+        assert!(settled(&mut seen, cfg(&[("a", "r2")])).is_empty(), "re-added after a gap: new again");
+    }
 }

@@ -6,7 +6,8 @@ use crate::model::*;
 use ossd_errors::{Code, Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users(ak TEXT PRIMARY KEY, secret TEXT NOT NULL, enabled INTEGER NOT NULL, is_root INTEGER NOT NULL,
@@ -47,7 +48,12 @@ macro_rules! bucket_cols {
 const READERS: usize = 4;
 
 pub struct SqliteMeta {
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// Threads waiting for the writer: while there are any, a finished write leaves its transaction open for
+    /// them to join (see `write`).
+    queued: AtomicUsize,
+    /// Write transactions committed, counted under the writer lock (so in WAL order).
+    commits: AtomicU64,
     readers: Vec<Mutex<Connection>>,
     /// Group commit: transactions commit without their own fsync; the WAL is then fsynced outside the writer
     /// lock, and one fsync covers every commit made before it.
@@ -56,7 +62,44 @@ pub struct SqliteMeta {
     /// (or part) that first names them, so a small PUT is one transaction. Bounded by PENDING_MAX bytes;
     /// past that, put_inline writes at once.
     pending: Mutex<Pending>,
+    configs: ConfigCache,
 }
+
+/// The writer connection and the transaction it has open, shared by every write made since it began.
+struct Writer {
+    conn: Connection,
+    batch: Option<Arc<Batch>>,
+    ops: usize,
+}
+
+/// One write transaction that several writes share: each waits here until it is committed (and, with fsync on,
+/// durable) or has failed.
+#[derive(Default)]
+struct Batch {
+    outcome: Mutex<Option<std::result::Result<(), String>>>,
+    cv: Condvar,
+}
+
+impl Batch {
+    fn publish(&self, r: std::result::Result<(), String>) {
+        *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        self.cv.notify_all();
+    }
+
+    fn wait(&self) -> Result<()> {
+        let mut o = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match &*o {
+                Some(Ok(())) => return Ok(()),
+                Some(Err(e)) => return Err(Error::internal(e.clone())),
+                None => o = self.cv.wait(o).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+}
+
+/// At most this many writes share one transaction.
+const BATCH_MAX: usize = 256;
 
 #[derive(Default)]
 struct Pending {
@@ -66,8 +109,43 @@ struct Pending {
 
 const PENDING_MAX: usize = 64 << 20;
 
+/// Bucket configurations as the table holds them (absent ones too), so that the checks every write makes
+/// (quota, retention) cost no query. Every change goes through this store and drops its entry after it is
+/// committed; `gen` counts those drops, so that a read that raced a change does not cache what it read.
+#[derive(Default)]
+struct ConfigCache(Mutex<(u64, std::collections::HashMap<String, Option<String>>)>);
+
+const CONFIG_CACHE_MAX: usize = 100_000;
+
+impl ConfigCache {
+    fn lock(&self) -> MutexGuard<'_, (u64, std::collections::HashMap<String, Option<String>>)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached value, if any, and the generation to hand to `put` after reading the table.
+    fn get(&self, bucket: &str, kind: &str) -> (Option<Option<String>>, u64) {
+        let c = self.lock();
+        (c.1.get(&format!("{bucket}\n{kind}")).cloned(), c.0)
+    }
+
+    fn put(&self, gen: u64, bucket: &str, kind: &str, v: &Option<String>) {
+        let mut c = self.lock();
+        if c.0 == gen {
+            if c.1.len() >= CONFIG_CACHE_MAX {
+                c.1.clear();
+            }
+            c.1.insert(format!("{bucket}\n{kind}"), v.clone());
+        }
+    }
+
+    fn forget(&self, bucket: &str, kind: &str) {
+        let mut c = self.lock();
+        c.0 += 1;
+        c.1.remove(&format!("{bucket}\n{kind}"));
+    }
+}
+
 struct GroupSync {
-    commits: std::sync::atomic::AtomicU64,
     synced: Mutex<u64>,
     wal: std::path::PathBuf,
     file: Mutex<Option<std::fs::File>>,
@@ -211,37 +289,83 @@ fn select_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Op
 impl SqliteMeta {
     pub fn open(data_dir: &Path, fsync: bool) -> Result<Self> {
         let path = data_dir.join("meta.sqlite");
-        let mut writer = open_conn(&path, fsync)?;
+        let writer = open_conn(&path, fsync)?;
         writer.execute_batch(SCHEMA).map_err(db)?;
-        // Write transactions take the write lock at BEGIN, where SQLite waits out a busy lock (busy_timeout).
-        // A deferred BEGIN takes it at the first write, inside the transaction, where SQLite does not wait: a
-        // reader that briefly holds the WAL write lock to re-read a changing WAL header then failed a PUT with
-        // "database is locked" (seen under load as about one PUT in 50,000).
-        writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             readers.push(Mutex::new(open_conn(&path, fsync)?));
         }
         let group = fsync.then(|| GroupSync {
-            commits: std::sync::atomic::AtomicU64::new(0),
             synced: Mutex::new(0),
             wal: data_dir.join("meta.sqlite-wal"),
             file: Mutex::new(None),
         });
-        Ok(SqliteMeta { writer: Mutex::new(writer), readers, group, pending: Default::default() })
+        Ok(SqliteMeta {
+            writer: Mutex::new(Writer { conn: writer, batch: None, ops: 0 }),
+            queued: AtomicUsize::new(0),
+            commits: AtomicU64::new(0),
+            readers,
+            group,
+            pending: Default::default(),
+            configs: ConfigCache::default(),
+        })
     }
 
-    /// Ends a write: counts the commit while the writer lock is still held, releases it, then waits until the
-    /// WAL is fsynced past this commit (one fsync serves every commit made before it).
-    fn done(&self, c: MutexGuard<'_, Connection>) -> Result<()> {
+    /// Runs `op` as one atomic write, and returns once it is committed (durable, with fsync on).
+    ///
+    /// Writes are batched: `op` runs inside a savepoint of the writer's open transaction (a failed `op` rolls
+    /// back its savepoint alone). When other threads are queued for the writer, the transaction is left open for
+    /// them and this thread waits for the last of them to commit it; the last one commits, releases the writer,
+    /// fsyncs the WAL (see `sync`) and wakes the rest. One commit then writes each shared B-tree page to the WAL
+    /// once for the whole batch, not once per write.
+    fn write<T>(&self, op: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let batch = match &w.batch {
+            Some(b) => b.clone(),
+            None => {
+                // IMMEDIATE takes the write lock at BEGIN, where SQLite waits out a busy lock (busy_timeout). A
+                // deferred BEGIN takes it at the first write, where SQLite does not wait: a reader that briefly
+                // holds the WAL write lock to re-read a changing WAL header then failed a PUT with "database is
+                // locked" (seen under load as about one PUT in 50,000).
+                w.conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+                let b = Arc::new(Batch::default());
+                w.batch = Some(b.clone());
+                w.ops = 0;
+                b
+            }
+        };
+        let res = savepoint(&w.conn, op);
+        w.ops += 1;
+        if self.queued.load(Ordering::SeqCst) > 0 && w.ops < BATCH_MAX {
+            drop(w);
+            return match res {
+                Ok(v) => batch.wait().map(|()| v),
+                Err(e) => Err(e),
+            };
+        }
+        w.batch = None;
+        let committed = w.conn.execute_batch("COMMIT").map_err(db);
+        if committed.is_err() && !w.conn.is_autocommit() {
+            let _ = w.conn.execute_batch("ROLLBACK");
+        }
+        let mine = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(w);
+        let outcome = committed.and_then(|()| self.sync(mine));
+        batch.publish(outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        outcome?;
+        res
+    }
+
+    /// Waits until the WAL is fsynced past commit number `mine` (one fsync serves every commit made before it).
+    fn sync(&self, mine: u64) -> Result<()> {
         let Some(g) = &self.group else { return Ok(()) };
-        let mine = g.commits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        drop(c);
         let mut synced = g.synced.lock().map_err(|_| Error::internal("group sync lock poisoned"))?;
         if *synced >= mine {
             return Ok(());
         }
-        let target = g.commits.load(std::sync::atomic::Ordering::SeqCst);
+        let target = self.commits.load(Ordering::SeqCst);
         let mut f = g.file.lock().map_err(|_| Error::internal("group sync lock poisoned"))?;
         if f.is_none() {
             *f = Some(std::fs::File::open(&g.wal).map_err(|e| Error::internal(format!("open the WAL: {e}")))?);
@@ -270,10 +394,6 @@ impl SqliteMeta {
             }
         }
         Ok(())
-    }
-
-    fn w(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.writer.lock().map_err(|_| Error::internal("metadata writer lock poisoned"))
     }
 
     /// A reader that is free right now, if any.
@@ -314,13 +434,14 @@ impl SqliteMeta {
 
 impl MetaStore for SqliteMeta {
     fn put_user(&self, u: &UserRecord) -> Result<()> {
-        let c = self.w()?;
-        c.execute(
-            concat!("INSERT OR REPLACE INTO users(", user_cols!(), ") VALUES(?1,?2,?3,?4,?5)"),
-            params![u.access_key_id, u.secret, u.enabled, u.is_root, u.key_enabled],
-        )
-        .map_err(db)?;
-        self.done(c)
+        self.write(|c| {
+            c.execute(
+                concat!("INSERT OR REPLACE INTO users(", user_cols!(), ") VALUES(?1,?2,?3,?4,?5)"),
+                params![u.access_key_id, u.secret, u.enabled, u.is_root, u.key_enabled],
+            )
+            .map(|_| ())
+            .map_err(db)
+        })
     }
 
     fn get_user(&self, ak: &str) -> Result<Option<UserRecord>> {
@@ -345,30 +466,25 @@ impl MetaStore for SqliteMeta {
     }
 
     fn delete_user(&self, ak: &str) -> Result<bool> {
-        let c = self.w()?;
-        let n = c.execute("DELETE FROM users WHERE ak=?1", [ak]).map_err(db)?;
-        self.done(c)?;
-        Ok(n > 0)
+        self.write(|c| c.execute("DELETE FROM users WHERE ak=?1", [ak]).map(|n| n > 0).map_err(db))
     }
 
     fn create_bucket(&self, b: &BucketRecord) -> Result<(bool, BucketRecord)> {
-        let mut c = self.w()?;
-        let tx = c.transaction().map_err(db)?;
-        let existing = tx
-            .query_row(concat!("SELECT ", bucket_cols!(), " FROM buckets WHERE name=?1"), [&b.name], row_bucket)
-            .optional()
+        self.write(|tx| {
+            let existing = tx
+                .query_row(concat!("SELECT ", bucket_cols!(), " FROM buckets WHERE name=?1"), [&b.name], row_bucket)
+                .optional()
+                .map_err(db)?;
+            if let Some(e) = existing {
+                return Ok((false, e));
+            }
+            tx.execute(
+                concat!("INSERT INTO buckets(", bucket_cols!(), ") VALUES(?1,?2,?3,?4,?5,?6)"),
+                params![b.name, b.owner, b.created_ms, b.acl, b.storage_class, b.region],
+            )
             .map_err(db)?;
-        if let Some(e) = existing {
-            return Ok((false, e));
-        }
-        tx.execute(
-            concat!("INSERT INTO buckets(", bucket_cols!(), ") VALUES(?1,?2,?3,?4,?5,?6)"),
-            params![b.name, b.owner, b.created_ms, b.acl, b.storage_class, b.region],
-        )
-        .map_err(db)?;
-        tx.commit().map_err(db)?;
-        self.done(c)?;
-        Ok((true, b.clone()))
+            Ok((true, b.clone()))
+        })
     }
 
     fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
@@ -407,58 +523,72 @@ impl MetaStore for SqliteMeta {
     }
 
     fn delete_bucket(&self, name: &str, drop_uploads: bool) -> Result<Option<Vec<u64>>> {
-        let mut c = self.w()?;
-        let tx = c.transaction().map_err(db)?;
-        let has_obj: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket=?1)", [name], |r| r.get(0)).map_err(db)?;
-        let has_up: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)", [name], |r| r.get(0)).map_err(db)?;
-        if has_obj || (has_up && !drop_uploads) {
-            return Err(Error::new(Code::BucketNotEmpty).ctx("BucketName", name));
-        }
-        let mut blobs = Vec::new();
-        if has_up {
-            const PARTS: &str = "FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket=?1)";
-            let mut s = tx.prepare(&format!("SELECT blob {PARTS}")).map_err(db)?;
-            let rows = s.query_map([name], |r| r.get::<_, i64>(0)).map_err(db)?;
-            for b in rows {
-                blobs.push(b.map_err(db)? as u64);
+        self.write(|tx| {
+            let has_obj: bool = tx
+                .query_row("SELECT EXISTS(SELECT 1 FROM objects WHERE bucket=?1)", [name], |r| r.get(0))
+                .map_err(db)?;
+            let has_up: bool = tx
+                .query_row("SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)", [name], |r| r.get(0))
+                .map_err(db)?;
+            if has_obj || (has_up && !drop_uploads) {
+                return Err(Error::new(Code::BucketNotEmpty).ctx("BucketName", name));
             }
-            drop(s);
-            tx.execute(&format!("DELETE {PARTS}"), [name]).map_err(db)?;
-            tx.execute("DELETE FROM uploads WHERE bucket=?1", [name]).map_err(db)?;
-        }
-        let n = tx.execute("DELETE FROM buckets WHERE name=?1", [name]).map_err(db)?;
-        tx.commit().map_err(db)?;
-        self.done(c)?;
-        Ok((n > 0).then_some(blobs))
+            let mut blobs = Vec::new();
+            if has_up {
+                const PARTS: &str = "FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket=?1)";
+                let mut s = tx.prepare(&format!("SELECT blob {PARTS}")).map_err(db)?;
+                let rows = s.query_map([name], |r| r.get::<_, i64>(0)).map_err(db)?;
+                for b in rows {
+                    blobs.push(b.map_err(db)? as u64);
+                }
+                drop(s);
+                tx.execute(&format!("DELETE {PARTS}"), [name]).map_err(db)?;
+                tx.execute("DELETE FROM uploads WHERE bucket=?1", [name]).map_err(db)?;
+            }
+            let n = tx.execute("DELETE FROM buckets WHERE name=?1", [name]).map_err(db)?;
+            Ok((n > 0).then_some(blobs))
+        })
     }
 
     fn set_bucket_acl(&self, name: &str, acl: &str) -> Result<()> {
-        let c = self.w()?;
-        c.execute("UPDATE buckets SET acl=?2 WHERE name=?1", [name, acl]).map_err(db)?;
-        self.done(c)
+        self.write(|c| c.execute("UPDATE buckets SET acl=?2 WHERE name=?1", [name, acl]).map(|_| ()).map_err(db))
     }
 
     fn put_bucket_config(&self, bucket: &str, kind: &str, body: &str) -> Result<()> {
-        let c = self.w()?;
-        c.execute("INSERT OR REPLACE INTO bucket_configs(bucket, kind, body) VALUES(?1,?2,?3)", [bucket, kind, body])
-            .map_err(db)?;
-        self.done(c)
+        let res = self.write(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO bucket_configs(bucket, kind, body) VALUES(?1,?2,?3)",
+                [bucket, kind, body],
+            )
+            .map(|_| ())
+            .map_err(db)
+        });
+        self.configs.forget(bucket, kind);
+        res
     }
 
     fn get_bucket_config(&self, bucket: &str, kind: &str) -> Result<Option<String>> {
-        self.r()?
+        let (hit, gen) = self.configs.get(bucket, kind);
+        if let Some(v) = hit {
+            return Ok(v);
+        }
+        let v = self
+            .r()?
             .prepare_cached("SELECT body FROM bucket_configs WHERE bucket=?1 AND kind=?2")
             .and_then(|mut s| s.query_row([bucket, kind], |r| r.get(0)).optional())
-            .map_err(db)
+            .map_err(db)?;
+        self.configs.put(gen, bucket, kind, &v);
+        Ok(v)
     }
 
     fn delete_bucket_config(&self, bucket: &str, kind: &str) -> Result<bool> {
-        let c = self.w()?;
-        let n = c.execute("DELETE FROM bucket_configs WHERE bucket=?1 AND kind=?2", [bucket, kind]).map_err(db)?;
-        self.done(c)?;
-        Ok(n > 0)
+        let res = self.write(|c| {
+            c.execute("DELETE FROM bucket_configs WHERE bucket=?1 AND kind=?2", [bucket, kind])
+                .map(|n| n > 0)
+                .map_err(db)
+        });
+        self.configs.forget(bucket, kind);
+        res
     }
 
     fn bucket_configs(&self, kind: &str) -> Result<Vec<(String, String)>> {
@@ -485,24 +615,22 @@ impl MetaStore for SqliteMeta {
         key: &str,
         f: &mut dyn FnMut(Option<&ObjectRecord>) -> Result<Change>,
     ) -> Result<Option<ObjectRecord>> {
-        let mut c = self.w()?;
-        let tx = c.transaction().map_err(db)?;
-        let old = select_object(&tx, bucket, key).map_err(db)?;
-        match f(old.as_ref())? {
-            Change::Keep => return Ok(old),
-            Change::Put(rec) => {
-                self.store_pending(&tx, rec.segments.iter().map(|s| s.blob))?;
-                insert_object(&tx, &rec).map_err(db)?
+        self.write(|tx| {
+            let old = select_object(tx, bucket, key).map_err(db)?;
+            match f(old.as_ref())? {
+                Change::Keep => {}
+                Change::Put(rec) => {
+                    self.store_pending(tx, rec.segments.iter().map(|s| s.blob))?;
+                    insert_object(tx, &rec).map_err(db)?
+                }
+                Change::Delete => {
+                    tx.prepare_cached("DELETE FROM objects WHERE bucket=?1 AND key=?2")
+                        .and_then(|mut s| s.execute(params![bucket, key.as_bytes()]))
+                        .map_err(db)?;
+                }
             }
-            Change::Delete => {
-                tx.prepare_cached("DELETE FROM objects WHERE bucket=?1 AND key=?2")
-                    .and_then(|mut s| s.execute(params![bucket, key.as_bytes()]))
-                    .map_err(db)?;
-            }
-        }
-        tx.commit().map_err(db)?;
-        self.done(c)?;
-        Ok(old)
+            Ok(old)
+        })
     }
 
     fn scan_objects(
@@ -521,25 +649,26 @@ impl MetaStore for SqliteMeta {
     }
 
     fn create_upload(&self, u: &UploadRecord) -> Result<()> {
-        let c = self.w()?;
-        c.execute(
-            &format!("INSERT INTO uploads({UPLOAD_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
-            params![
-                u.upload_id,
-                u.bucket,
-                u.key.as_bytes(),
-                u.initiated_ms,
-                u.attrs.content_type,
-                encode_pairs(&u.attrs.headers),
-                encode_pairs(&u.attrs.user_meta),
-                u.attrs.acl,
-                u.attrs.storage_class,
-                encode_pairs(&u.attrs.tags),
-                encode_extra(u.attrs.sse.as_deref(), None),
-            ],
-        )
-        .map_err(db)?;
-        self.done(c)
+        self.write(|c| {
+            c.execute(
+                &format!("INSERT INTO uploads({UPLOAD_COLS}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
+                params![
+                    u.upload_id,
+                    u.bucket,
+                    u.key.as_bytes(),
+                    u.initiated_ms,
+                    u.attrs.content_type,
+                    encode_pairs(&u.attrs.headers),
+                    encode_pairs(&u.attrs.user_meta),
+                    u.attrs.acl,
+                    u.attrs.storage_class,
+                    encode_pairs(&u.attrs.tags),
+                    encode_extra(u.attrs.sse.as_deref(), None),
+                ],
+            )
+            .map(|_| ())
+            .map_err(db)
+        })
     }
 
     fn get_upload(&self, bucket: &str, upload_id: &str) -> Result<Option<UploadRecord>> {
@@ -550,8 +679,7 @@ impl MetaStore for SqliteMeta {
     }
 
     fn put_part(&self, bucket: &str, upload_id: &str, p: &PartRecord) -> Result<Option<u64>> {
-        let mut c = self.w()?;
-        let tx = c.transaction().map_err(db)?;
+        self.write(|tx| {
         let exists: bool = tx
             .query_row(
                 "SELECT EXISTS(SELECT 1 FROM uploads WHERE upload_id=?1 AND bucket=?2)",
@@ -570,15 +698,14 @@ impl MetaStore for SqliteMeta {
             )
             .optional()
             .map_err(db)?;
-        self.store_pending(&tx, std::iter::once(p.blob))?;
+        self.store_pending(tx, std::iter::once(p.blob))?;
         tx.execute(
             "INSERT OR REPLACE INTO parts(upload_id, part_number, blob, size, etag, crc64, mtime) VALUES(?1,?2,?3,?4,?5,?6,?7)",
             params![upload_id, p.part_number, p.blob as i64, p.size as i64, p.etag, p.crc64 as i64, p.mtime_ms],
         )
         .map_err(db)?;
-        tx.commit().map_err(db)?;
-        self.done(c)?;
         Ok(old.map(|b| b as u64))
+        })
     }
 
     fn list_parts(&self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<PartRecord>> {
@@ -635,27 +762,26 @@ impl MetaStore for SqliteMeta {
         upload_id: &str,
         obj: Option<&ObjectRecord>,
     ) -> Result<(Vec<u64>, Option<ObjectRecord>)> {
-        let mut c = self.w()?;
-        let tx = c.transaction().map_err(db)?;
-        let n = tx.execute("DELETE FROM uploads WHERE upload_id=?1 AND bucket=?2", [upload_id, bucket]).map_err(db)?;
-        if n == 0 {
-            return Err(Error::new(Code::NoSuchUpload).ctx("UploadId", upload_id));
-        }
-        let blobs = {
-            let mut s = tx.prepare_cached("SELECT blob FROM parts WHERE upload_id=?1").map_err(db)?;
-            let rows = s.query_map([upload_id], |r| r.get::<_, i64>(0)).map_err(db)?;
-            rows.map(|b| b.map(|b| b as u64)).collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
-        };
-        tx.execute("DELETE FROM parts WHERE upload_id=?1", [upload_id]).map_err(db)?;
-        let mut old = None;
-        if let Some(o) = obj {
-            old = select_object(&tx, &o.bucket, &o.key).map_err(db)?;
-            self.store_pending(&tx, o.segments.iter().map(|s| s.blob))?;
-            insert_object(&tx, o).map_err(db)?;
-        }
-        tx.commit().map_err(db)?;
-        self.done(c)?;
-        Ok((blobs, old))
+        self.write(|tx| {
+            let n =
+                tx.execute("DELETE FROM uploads WHERE upload_id=?1 AND bucket=?2", [upload_id, bucket]).map_err(db)?;
+            if n == 0 {
+                return Err(Error::new(Code::NoSuchUpload).ctx("UploadId", upload_id));
+            }
+            let blobs = {
+                let mut s = tx.prepare_cached("SELECT blob FROM parts WHERE upload_id=?1").map_err(db)?;
+                let rows = s.query_map([upload_id], |r| r.get::<_, i64>(0)).map_err(db)?;
+                rows.map(|b| b.map(|b| b as u64)).collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
+            };
+            tx.execute("DELETE FROM parts WHERE upload_id=?1", [upload_id]).map_err(db)?;
+            let mut old = None;
+            if let Some(o) = obj {
+                old = select_object(tx, &o.bucket, &o.key).map_err(db)?;
+                self.store_pending(tx, o.segments.iter().map(|s| s.blob))?;
+                insert_object(tx, o).map_err(db)?;
+            }
+            Ok((blobs, old))
+        })
     }
 
     fn referenced_blobs(&self) -> Result<Vec<u64>> {
@@ -685,7 +811,7 @@ impl InlineBlobs for SqliteMeta {
                 return Ok(());
             }
         }
-        insert_inline(&*self.w()?, id, data)
+        self.write(|c| insert_inline(c, id, data))
     }
 
     fn get_inline(&self, id: u64) -> Result<Option<Vec<u8>>> {
@@ -715,11 +841,12 @@ impl InlineBlobs for SqliteMeta {
                 return Ok(true);
             }
         }
-        self.w()?
-            .prepare_cached("DELETE FROM inline_blobs WHERE id=?1")
-            .and_then(|mut s| s.execute(params![id as i64]))
-            .map(|n| n > 0)
-            .map_err(db)
+        self.write(|c| {
+            c.prepare_cached("DELETE FROM inline_blobs WHERE id=?1")
+                .and_then(|mut s| s.execute(params![id as i64]))
+                .map(|n| n > 0)
+                .map_err(db)
+        })
     }
 
     fn inline_ids(&self) -> Result<Vec<u64>> {
@@ -732,6 +859,19 @@ impl InlineBlobs for SqliteMeta {
         }
         Ok(ids)
     }
+}
+
+/// Runs `op` inside a savepoint, rolled back if `op` fails (or panics: the writer is shared, so a panic must
+/// neither poison it nor leave the batch uncommitted).
+fn savepoint<T>(c: &Connection, op: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    c.prepare_cached("SAVEPOINT op").and_then(|mut s| s.execute([])).map_err(db)?;
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(c)))
+        .unwrap_or_else(|_| Err(Error::internal("a metadata write panicked")));
+    if res.is_err() {
+        c.prepare_cached("ROLLBACK TO op").and_then(|mut s| s.execute([])).map_err(db)?;
+    }
+    c.prepare_cached("RELEASE op").and_then(|mut s| s.execute([])).map_err(db)?;
+    res
 }
 
 fn insert_inline(c: &Connection, id: u64, data: &[u8]) -> Result<()> {
@@ -750,6 +890,84 @@ fn select_inline(c: &Connection, id: u64) -> Result<Option<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn open_temp(fsync: bool) -> (SqliteMeta, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ossd-sqlite-{}", random_u64()));
+        std::fs::create_dir_all(&dir).unwrap();
+        (SqliteMeta::open(&dir, fsync).unwrap(), dir)
+    }
+
+    fn config_count(m: &SqliteMeta) -> i64 {
+        m.r().unwrap().query_row("SELECT count(*) FROM bucket_configs", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn writes_queued_behind_a_write_share_its_transaction_and_each_failure_rolls_back_alone() {
+        let (m, dir) = open_temp(true);
+        let before = m.commits.load(Ordering::SeqCst);
+        std::thread::scope(|s| {
+            // The first write holds the writer while the others queue behind it.
+            s.spawn(|| {
+                m.write(|c| {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    c.execute("INSERT INTO bucket_configs VALUES('b', 'first', 'x')", []).map_err(db)
+                })
+                .unwrap()
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            for i in 0..12 {
+                let m = &m;
+                s.spawn(move || {
+                    let res = m.write(|c| {
+                        c.execute("INSERT INTO bucket_configs VALUES('b', ?1, 'x')", [i.to_string()]).map_err(db)?;
+                        match i % 4 {
+                            0 => Err(Error::new(Code::InvalidArgument)),
+                            1 if i == 5 => panic!("a write that panics"),
+                            _ => Ok(i),
+                        }
+                    });
+                    match i % 4 {
+                        0 => assert_eq!(res.unwrap_err().code, Code::InvalidArgument),
+                        1 if i == 5 => assert_eq!(res.unwrap_err().code, Code::InternalError),
+                        _ => assert_eq!(res.unwrap(), i),
+                    }
+                    // A successful write is committed by the time it returns.
+                    let n: i64 = m
+                        .r()
+                        .unwrap()
+                        .query_row("SELECT count(*) FROM bucket_configs WHERE kind=?1", [i.to_string()], |r| r.get(0))
+                        .unwrap();
+                    assert_eq!(n, i64::from(i % 4 != 0 && i != 5), "write {i}");
+                });
+            }
+        });
+        // 13 writes, 9 kept; they shared one or two transactions (one each would be 13).
+        assert_eq!(config_count(&m), 1 + 12 - 3 - 1);
+        let commits = m.commits.load(Ordering::SeqCst) - before;
+        assert!((1..=2).contains(&commits), "{commits} commits");
+        // The writer is neither poisoned nor left inside a transaction.
+        m.put_bucket_config("b", "after", "y").unwrap();
+        assert!(m.writer.lock().unwrap().conn.is_autocommit());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn cached_bucket_configs_follow_every_change() {
+        let (m, dir) = open_temp(false);
+        assert_eq!(m.get_bucket_config("b", "quota").unwrap(), None);
+        m.put_bucket_config("b", "quota", "10").unwrap();
+        assert_eq!(m.get_bucket_config("b", "quota").unwrap().as_deref(), Some("10"));
+        m.put_bucket_config("b", "quota", "20").unwrap();
+        assert_eq!(m.get_bucket_config("b", "quota").unwrap().as_deref(), Some("20"));
+        assert!(m.delete_bucket_config("b", "quota").unwrap());
+        assert_eq!(m.get_bucket_config("b", "quota").unwrap(), None);
+        // A read that started before a change does not cache the value it read.
+        let (_, gen) = m.configs.get("b", "worm");
+        m.put_bucket_config("b", "worm", "new").unwrap();
+        m.configs.put(gen, "b", "worm", &None);
+        assert_eq!(m.get_bucket_config("b", "worm").unwrap().as_deref(), Some("new"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn inline_blobs_wait_in_memory_for_their_record_up_to_a_bound_then_go_straight_to_the_table() {
