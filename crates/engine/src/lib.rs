@@ -8,6 +8,7 @@ pub mod model;
 pub mod names;
 pub mod retention;
 pub mod stores;
+pub mod wait;
 
 use md5::{Digest, Md5};
 use model::*;
@@ -46,7 +47,7 @@ impl Engine {
     /// Opens (or creates) the embedded stores in `data_dir` and removes blobs that no record refers to.
     pub fn open(data_dir: &Path, fsync: bool, region: &str) -> Result<Engine> {
         std::fs::create_dir_all(data_dir).map_err(io)?;
-        let meta = std::sync::Arc::new(SqliteMeta::open(data_dir, fsync)?);
+        let meta = SqliteMeta::open(data_dir, fsync)?;
         let blobs = FileBlobStore::open(data_dir, fsync, Some(meta.clone())).map_err(io)?;
         let engine = Engine { meta, blobs, region: region.to_string(), day_ms: 86_400_000, restore_ms: 60_000 };
         engine.sweep_orphans()?;
@@ -168,28 +169,35 @@ impl Engine {
 
     /// Stores `rec` in place of what is there, unless `forbid_overwrite` and something is.
     fn commit_put(&self, rec: ObjectRecord, forbid_overwrite: bool) -> Result<ObjectRecord> {
-        if let Err(e) = self.check_quota(&rec.bucket, rec.size, || {
-            Ok(self.meta.get_object(&rec.bucket, &rec.key)?.map(|o| o.size).unwrap_or(0))
-        }) {
-            self.free_segments(&rec.segments);
-            return Err(e);
-        }
-        let retention = match self.retention_ms(&rec.bucket) {
-            Ok(r) => r,
+        let change = match self.put_change(&rec, forbid_overwrite) {
+            Ok(c) => c,
             Err(e) => {
                 self.free_segments(&rec.segments);
                 return Err(e);
             }
         };
-        let mut slot = Some(rec.clone());
-        let res = self.meta.modify_object(&rec.bucket, &rec.key, &mut |old| {
+        let res = self.meta.modify_object(&rec.bucket, &rec.key, &mut stores::once(change));
+        self.after_put(res, rec)
+    }
+
+    /// The checks before a PUT (quota, then retention), and the change that stores `rec` over what is there.
+    fn put_change(&self, rec: &ObjectRecord, forbid_overwrite: bool) -> Result<stores::ChangeFn> {
+        self.check_quota(&rec.bucket, rec.size, || {
+            Ok(self.meta.get_object(&rec.bucket, &rec.key)?.map(|o| o.size).unwrap_or(0))
+        })?;
+        let retention = self.retention_ms(&rec.bucket)?;
+        let new = rec.clone();
+        Ok(Box::new(move |old| {
             if forbid_overwrite && old.is_some() {
-                return Err(Error::new(Code::FileAlreadyExists).ctx("Key", rec.key.clone()));
+                return Err(Error::new(Code::FileAlreadyExists).ctx("Key", new.key.clone()));
             }
             Self::check_mutable(retention, old)?;
-            let rec = slot.take().ok_or_else(|| Error::internal("commit retried"))?;
-            Ok(Change::Put(Box::new(rec)))
-        });
+            Ok(Change::Put(Box::new(new)))
+        }))
+    }
+
+    /// Frees what a PUT replaced, or on failure the PUT's own blobs.
+    fn after_put(&self, res: Result<Option<ObjectRecord>>, rec: ObjectRecord) -> Result<ObjectRecord> {
         match res {
             Ok(old) => {
                 self.free_replaced(old.as_ref(), &rec.segments);
@@ -200,6 +208,42 @@ impl Engine {
                 Err(e)
             }
         }
+    }
+
+    /// Whether a PUT into `bucket` can be checked without a query (its quota and retention settings are
+    /// cached, and it has no quota, whose check reads the bucket's size): then `put_object_queued` does not
+    /// block its caller.
+    pub fn put_checks_cached(&self, bucket: &str) -> bool {
+        let quota = self.meta.cached_bucket_config(bucket, "quota");
+        matches!(quota, Some(q) if q.as_deref().and_then(|q| q.parse::<u64>().ok()).unwrap_or(0) == 0)
+            && self.meta.cached_bucket_config(bucket, retention::WORM).is_some()
+    }
+
+    /// As `put_object`, but the commit is queued to the store's commit thread, and the caller waits on the
+    /// result (an async task awaits it, a thread calls `wait`). It blocks only for checks that are not cached
+    /// (see `put_checks_cached`).
+    pub fn put_object_queued(
+        self: &std::sync::Arc<Self>,
+        bucket: &str,
+        key: &str,
+        blob: BlobInfo,
+        attrs: ObjectAttrs,
+        forbid_overwrite: bool,
+    ) -> wait::Waiting<ObjectRecord> {
+        let rec = Self::record(bucket, key, &blob, attrs);
+        let (tx, rx) = wait::channel();
+        match self.put_change(&rec, forbid_overwrite) {
+            Err(e) => {
+                self.free_segments(&rec.segments);
+                tx.send(Err(e));
+            }
+            Ok(change) => {
+                let engine = self.clone();
+                let (b, k) = (rec.bucket.clone(), rec.key.clone());
+                self.meta.modify_object_then(b, k, change, Box::new(move |res| tx.send(engine.after_put(res, rec))));
+            }
+        }
+        rx
     }
 
     /// Commits a finished blob as the object `bucket/key`.
@@ -618,6 +662,46 @@ mod tests {
             assert!(e.delete_object("keep", key).unwrap());
             assert!(!e.blobs.exists(id).unwrap(), "{key}");
         }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn queued_puts_commit_in_shared_batches_and_a_refused_one_frees_its_blob() {
+        let dir = std::env::temp_dir().join(format!("ossd-engine-{}", random_u64()));
+        let e = std::sync::Arc::new(Engine::open(&dir, true, "cn-hangzhou").unwrap());
+        e.create_bucket("owner", "queued", "private", "Standard").unwrap();
+        assert!(!e.put_checks_cached("queued"), "nothing read yet: the checks would query");
+        e.put_object("queued", "first", blob(&e, b"1"), attrs(), false).unwrap();
+        assert!(e.put_checks_cached("queued"), "the blocking PUT read and cached them");
+        let waits: Vec<_> = (0..200)
+            .map(|i| {
+                let b = blob(&e, format!("body {i}").as_bytes());
+                e.put_object_queued("queued", &format!("k{i}"), b, attrs(), false)
+            })
+            .collect();
+        for (i, w) in waits.into_iter().enumerate() {
+            assert_eq!(w.wait().unwrap().key, format!("k{i}"));
+        }
+        for i in [0, 99, 199] {
+            let rec = e.head_object("queued", &format!("k{i}")).unwrap();
+            let mut out = Vec::new();
+            e.reader(&rec, 0, rec.size).read_to_end(&mut out).unwrap();
+            assert_eq!(out, format!("body {i}").as_bytes());
+        }
+        // Refused in the commit thread (forbid-overwrite): the error comes back and the new blob is freed.
+        let b = blob(&e, b"second");
+        let err = e.put_object_queued("queued", "k5", b, attrs(), true).wait().unwrap_err();
+        assert_eq!(err.code, Code::FileAlreadyExists);
+        assert!(!e.blobs.exists(b.id).unwrap());
+        // Overwritten: the replaced blob is freed once the new record is committed.
+        let old = e.head_object("queued", "k6").unwrap().segments[0].blob;
+        e.put_object_queued("queued", "k6", blob(&e, b"new"), attrs(), false).wait().unwrap();
+        assert!(!e.blobs.exists(old).unwrap());
+        // A quota makes the checks query again (the bucket's size), so the server takes the blocking path.
+        e.set_quota("queued", 1 << 30).unwrap();
+        e.quota("queued").unwrap();
+        assert!(!e.put_checks_cached("queued"));
+        drop(e);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

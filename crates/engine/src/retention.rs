@@ -15,7 +15,7 @@ pub struct Worm {
     pub created_ms: i64,
 }
 
-const WORM: &str = "worm";
+pub(crate) const WORM: &str = "worm";
 pub const MAX_RETENTION_DAYS: u32 = 25_550;
 
 /// What RestoreObject did.

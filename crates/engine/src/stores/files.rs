@@ -488,7 +488,7 @@ mod tests {
 
     /// A store with its inline tier in a SQLite metadata store beside it.
     fn with_inline(dir: &Path) -> FileBlobStore {
-        let meta = Arc::new(crate::stores::sqlite::SqliteMeta::open(dir, false).unwrap());
+        let meta = crate::stores::sqlite::SqliteMeta::open(dir, false).unwrap();
         FileBlobStore::open(dir, false, Some(meta)).unwrap()
     }
 

@@ -17,6 +17,20 @@ pub enum Change {
     Delete,
 }
 
+/// A decision that `modify_object_then` makes once, on another thread.
+pub type ChangeFn = Box<dyn FnOnce(Option<&ObjectRecord>) -> Result<Change> + Send>;
+/// Where `modify_object_then` sends its result: the record that was there before.
+pub type ModifyDone = Box<dyn FnOnce(Result<Option<ObjectRecord>>) + Send>;
+
+/// `f` as the `FnMut` that `modify_object` takes: a second call is an error.
+pub fn once(f: ChangeFn) -> impl FnMut(Option<&ObjectRecord>) -> Result<Change> {
+    let mut f = Some(f);
+    move |old| match f.take() {
+        Some(f) => f(old),
+        None => Err(ossd_errors::Error::internal("a write's decision was asked for twice")),
+    }
+}
+
 /// Transactional records. Every method is one transaction.
 pub trait MetaStore: Send + Sync {
     fn put_user(&self, u: &UserRecord) -> Result<()>;
@@ -62,6 +76,15 @@ pub trait MetaStore: Send + Sync {
         key: &str,
         f: &mut dyn FnMut(Option<&ObjectRecord>) -> Result<Change>,
     ) -> Result<Option<ObjectRecord>>;
+    /// As `modify_object`, but queued: the caller does not wait. `done` gets the result (on another thread)
+    /// once the change is committed (durable, with fsync on) or has failed.
+    fn modify_object_then(&self, bucket: String, key: String, f: ChangeFn, done: ModifyDone) {
+        done(self.modify_object(&bucket, &key, &mut once(f)))
+    }
+    /// A bucket's configuration of one kind if it is known without a query (`None`: it is not).
+    fn cached_bucket_config(&self, _bucket: &str, _kind: &str) -> Option<Option<String>> {
+        None
+    }
     /// Objects with `from <= key` (or `<` when `!inclusive`) and `key < end`, in byte order, with `fields`.
     fn scan_objects(
         &self,

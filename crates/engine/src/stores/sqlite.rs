@@ -1,7 +1,7 @@
 //! MetaStore on SQLite (bundled), in WAL mode: one writer connection, a few readers.
 //! Keys are stored as BLOBs so that ordering is plain byte order, as OSS lists them.
 
-use super::{Change, Fields, InlineBlobs, MetaStore};
+use super::{once, Change, ChangeFn, Fields, InlineBlobs, MetaStore, ModifyDone};
 use crate::model::*;
 use ossd_errors::{Code, Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -63,6 +63,111 @@ pub struct SqliteMeta {
     /// past that, put_inline writes at once.
     pending: Mutex<Pending>,
     configs: ConfigCache,
+    /// Writes handed to the commit thread (`modify_object_then`).
+    jobs: Arc<Queue<Job>>,
+    /// Batches the commit thread committed, for the sync thread to make durable and report.
+    syncs: Arc<Queue<Synced>>,
+}
+
+/// A queued write: it runs on the commit thread inside the open transaction, and returns what to call with the
+/// transaction's outcome once it is committed (and durable) or has failed.
+type Job = Box<dyn FnOnce(&SqliteMeta, &Connection) -> Finisher + Send>;
+type Finisher = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+
+/// A committed batch on its way to the sync thread: the store, what the commit owes, and whom to tell.
+type Synced = (Arc<SqliteMeta>, Committed, Vec<Finisher>);
+
+/// A queue between threads, closed when the store is dropped.
+struct Queue<T> {
+    /// The items, and whether the queue is closed.
+    items: Mutex<(Vec<T>, bool)>,
+    cv: Condvar,
+}
+
+impl<T> Default for Queue<T> {
+    fn default() -> Self {
+        Queue { items: Mutex::new((Vec::new(), false)), cv: Condvar::new() }
+    }
+}
+
+impl<T> Queue<T> {
+    fn lock(&self) -> MutexGuard<'_, (Vec<T>, bool)> {
+        self.items.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, item: T) {
+        let mut q = self.lock();
+        q.0.push(item);
+        if q.0.len() == 1 {
+            self.cv.notify_one();
+        }
+    }
+
+    /// Waits for items and takes them all; `None` once the queue is closed and empty.
+    fn take(&self) -> Option<Vec<T>> {
+        let mut q = self.lock();
+        loop {
+            if !q.0.is_empty() {
+                return Some(std::mem::take(&mut q.0));
+            }
+            if q.1 {
+                return None;
+            }
+            q = self.cv.wait(q).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn close(&self) {
+        self.lock().1 = true;
+        self.cv.notify_all();
+    }
+}
+
+/// The commit thread: takes every queued write, runs them in one transaction (each in its savepoint), commits,
+/// and hands the batch to the sync thread, which fsyncs and tells each write. Writes queued meanwhile form the
+/// next batch, so the batch grows with the load; and the next batch runs while the last one is being fsynced.
+fn commit_loop(jobs: Arc<Queue<Job>>, syncs: Arc<Queue<Synced>>, meta: std::sync::Weak<SqliteMeta>) {
+    while let Some(batch) = jobs.take() {
+        // Each job's sender tells its waiter if the job is dropped unrun.
+        let Some(m) = meta.upgrade() else { return };
+        let mut finish = Vec::with_capacity(batch.len());
+        let (res, committed) = m.run_write(|c| {
+            for job in batch {
+                finish.push(job(&m, c));
+            }
+            Ok(())
+        });
+        match committed {
+            Some(c) => syncs.push((m.clone(), c, finish)),
+            // Another thread committed the batch this one joined; it has been fsynced.
+            None => {
+                let outcome = res.map_err(|e| e.to_string());
+                for f in finish {
+                    f(outcome.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The sync thread: fsyncs what the commit thread committed (one fsync for all it finds queued) and tells
+/// each write.
+fn sync_loop(syncs: Arc<Queue<Synced>>) {
+    while let Some(batches) = syncs.take() {
+        for (m, committed, finish) in batches {
+            let outcome = committed.finish(&m).map_err(|e| e.to_string());
+            for f in finish {
+                f(outcome.clone());
+            }
+        }
+    }
+}
+
+impl Drop for SqliteMeta {
+    fn drop(&mut self) {
+        self.jobs.close();
+        self.syncs.close();
+    }
 }
 
 /// The writer connection and the transaction it has open, shared by every write made since it began.
@@ -95,6 +200,22 @@ impl Batch {
                 None => o = self.cv.wait(o).unwrap_or_else(|e| e.into_inner()),
             }
         }
+    }
+}
+
+/// What the thread that committed a batch still owes it: the fsync, then telling the batch's other writes.
+struct Committed {
+    batch: Arc<Batch>,
+    /// The commit's number (see `SqliteMeta::sync`).
+    mine: u64,
+    committed: Result<()>,
+}
+
+impl Committed {
+    fn finish(self, m: &SqliteMeta) -> Result<()> {
+        let outcome = self.committed.and_then(|()| m.sync(self.mine));
+        self.batch.publish(outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        outcome
     }
 }
 
@@ -163,8 +284,11 @@ fn open_conn(path: &Path, fsync: bool) -> Result<Connection> {
     c.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
     // With fsync on, durability comes from the group fsync of the WAL (see GroupSync).
     let sync = if fsync { "NORMAL" } else { "OFF" };
-    c.execute_batch(&format!("PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"))
-        .map_err(db)?;
+    // temp_store=MEMORY keeps each write's savepoint journal in memory (by default it spills to a temp file).
+    c.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
+    ))
+    .map_err(db)?;
     Ok(c)
 }
 
@@ -287,7 +411,8 @@ fn select_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Op
 }
 
 impl SqliteMeta {
-    pub fn open(data_dir: &Path, fsync: bool) -> Result<Self> {
+    /// Opens the store and starts its commit thread (which stops when the store is dropped).
+    pub fn open(data_dir: &Path, fsync: bool) -> Result<Arc<Self>> {
         let path = data_dir.join("meta.sqlite");
         let writer = open_conn(&path, fsync)?;
         writer.execute_batch(SCHEMA).map_err(db)?;
@@ -300,7 +425,7 @@ impl SqliteMeta {
             wal: data_dir.join("meta.sqlite-wal"),
             file: Mutex::new(None),
         });
-        Ok(SqliteMeta {
+        let m = Arc::new(SqliteMeta {
             writer: Mutex::new(Writer { conn: writer, batch: None, ops: 0 }),
             queued: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
@@ -308,7 +433,21 @@ impl SqliteMeta {
             group,
             pending: Default::default(),
             configs: ConfigCache::default(),
-        })
+            jobs: Arc::default(),
+            syncs: Arc::default(),
+        });
+        let (jobs, syncs, weak) = (m.jobs.clone(), m.syncs.clone(), Arc::downgrade(&m));
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map(|_| ())
+                .map_err(|e| Error::internal(format!("cannot start the {name} thread: {e}")))
+        };
+        spawn("ossd-commit", Box::new(move || commit_loop(jobs, syncs, weak)))?;
+        let syncs = m.syncs.clone();
+        spawn("ossd-sync", Box::new(move || sync_loop(syncs)))?;
+        Ok(m)
     }
 
     /// Runs `op` as one atomic write, and returns once it is committed (durable, with fsync on).
@@ -319,6 +458,16 @@ impl SqliteMeta {
     /// fsyncs the WAL (see `sync`) and wakes the rest. One commit then writes each shared B-tree page to the WAL
     /// once for the whole batch, not once per write.
     fn write<T>(&self, op: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let (res, committed) = self.run_write(op);
+        if let Some(c) = committed {
+            c.finish(self)?;
+        }
+        res
+    }
+
+    /// `write` up to its commit: when this thread committed the batch, it gets what it still owes the batch
+    /// (the fsync, then telling the others) as a `Committed`, which the commit thread hands to the sync thread.
+    fn run_write<T>(&self, op: impl FnOnce(&Connection) -> Result<T>) -> (Result<T>, Option<Committed>) {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         self.queued.fetch_sub(1, Ordering::SeqCst);
@@ -329,7 +478,9 @@ impl SqliteMeta {
                 // deferred BEGIN takes it at the first write, where SQLite does not wait: a reader that briefly
                 // holds the WAL write lock to re-read a changing WAL header then failed a PUT with "database is
                 // locked" (seen under load as about one PUT in 50,000).
-                w.conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+                if let Err(e) = w.conn.execute_batch("BEGIN IMMEDIATE") {
+                    return (Err(db(e)), None);
+                }
                 let b = Arc::new(Batch::default());
                 w.batch = Some(b.clone());
                 w.ops = 0;
@@ -340,10 +491,7 @@ impl SqliteMeta {
         w.ops += 1;
         if self.queued.load(Ordering::SeqCst) > 0 && w.ops < BATCH_MAX {
             drop(w);
-            return match res {
-                Ok(v) => batch.wait().map(|()| v),
-                Err(e) => Err(e),
-            };
+            return (res.and_then(|v| batch.wait().map(|()| v)), None);
         }
         w.batch = None;
         let committed = w.conn.execute_batch("COMMIT").map_err(db);
@@ -351,11 +499,7 @@ impl SqliteMeta {
             let _ = w.conn.execute_batch("ROLLBACK");
         }
         let mine = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
-        drop(w);
-        let outcome = committed.and_then(|()| self.sync(mine));
-        batch.publish(outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-        outcome?;
-        res
+        (res, Some(Committed { batch, mine, committed }))
     }
 
     /// Waits until the WAL is fsynced past commit number `mine` (one fsync serves every commit made before it).
@@ -407,6 +551,30 @@ impl SqliteMeta {
         }
         let i = (random_u64() as usize) % self.readers.len();
         self.readers[i].lock().map_err(|_| Error::internal("metadata reader lock poisoned"))
+    }
+
+    /// Reads the object, lets `f` decide, and applies the decision, inside the open transaction on `tx`.
+    fn modify_in(
+        &self,
+        tx: &Connection,
+        bucket: &str,
+        key: &str,
+        f: &mut dyn FnMut(Option<&ObjectRecord>) -> Result<Change>,
+    ) -> Result<Option<ObjectRecord>> {
+        let old = select_object(tx, bucket, key).map_err(db)?;
+        match f(old.as_ref())? {
+            Change::Keep => {}
+            Change::Put(rec) => {
+                self.store_pending(tx, rec.segments.iter().map(|s| s.blob))?;
+                insert_object(tx, &rec).map_err(db)?
+            }
+            Change::Delete => {
+                tx.prepare_cached("DELETE FROM objects WHERE bucket=?1 AND key=?2")
+                    .and_then(|mut s| s.execute(params![bucket, key.as_bytes()]))
+                    .map_err(db)?;
+            }
+        }
+        Ok(old)
     }
 
     /// `cols` of the objects in `(from, inclusive, end)`, in key order, read by `row`.
@@ -615,22 +783,25 @@ impl MetaStore for SqliteMeta {
         key: &str,
         f: &mut dyn FnMut(Option<&ObjectRecord>) -> Result<Change>,
     ) -> Result<Option<ObjectRecord>> {
-        self.write(|tx| {
-            let old = select_object(tx, bucket, key).map_err(db)?;
-            match f(old.as_ref())? {
-                Change::Keep => {}
-                Change::Put(rec) => {
-                    self.store_pending(tx, rec.segments.iter().map(|s| s.blob))?;
-                    insert_object(tx, &rec).map_err(db)?
-                }
-                Change::Delete => {
-                    tx.prepare_cached("DELETE FROM objects WHERE bucket=?1 AND key=?2")
-                        .and_then(|mut s| s.execute(params![bucket, key.as_bytes()]))
-                        .map_err(db)?;
-                }
-            }
-            Ok(old)
-        })
+        self.write(|tx| self.modify_in(tx, bucket, key, f))
+    }
+
+    fn modify_object_then(&self, bucket: String, key: String, f: ChangeFn, done: ModifyDone) {
+        let job: Job = Box::new(move |m, c| {
+            let res = savepoint(c, |c| m.modify_in(c, &bucket, &key, &mut once(f)));
+            Box::new(move |outcome| {
+                done(match (res, outcome) {
+                    (Ok(old), Ok(())) => Ok(old),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(e)) => Err(Error::internal(e)),
+                })
+            })
+        });
+        self.jobs.push(job);
+    }
+
+    fn cached_bucket_config(&self, bucket: &str, kind: &str) -> Option<Option<String>> {
+        self.configs.get(bucket, kind).0
     }
 
     fn scan_objects(
@@ -891,7 +1062,7 @@ fn select_inline(c: &Connection, id: u64) -> Result<Option<Vec<u8>>> {
 mod tests {
     use super::*;
 
-    fn open_temp(fsync: bool) -> (SqliteMeta, std::path::PathBuf) {
+    fn open_temp(fsync: bool) -> (Arc<SqliteMeta>, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("ossd-sqlite-{}", random_u64()));
         std::fs::create_dir_all(&dir).unwrap();
         (SqliteMeta::open(&dir, fsync).unwrap(), dir)
@@ -948,6 +1119,55 @@ mod tests {
         // The writer is neither poisoned nor left inside a transaction.
         m.put_bucket_config("b", "after", "y").unwrap();
         assert!(m.writer.lock().unwrap().conn.is_autocommit());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn writes_queued_to_the_commit_thread_share_commits_and_each_gets_its_own_result() {
+        let (m, dir) = open_temp(true);
+        let rec = |key: &str| ObjectRecord {
+            bucket: "b".into(),
+            key: key.into(),
+            size: 0,
+            etag: "e".into(),
+            crc64: 0,
+            mtime_ms: 0,
+            otype: ObjectType::Normal,
+            attrs: Default::default(),
+            segments: Vec::new(),
+            symlink_target: None,
+            restore: None,
+        };
+        let before = m.commits.load(Ordering::SeqCst);
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            // Holding the writer makes the commit thread wait, so the writes queue up behind it.
+            let _held = m.writer.lock().unwrap();
+            for i in 0..100 {
+                let r = rec(&format!("k{i}"));
+                let f: ChangeFn = Box::new(move |_| match i {
+                    50 => Err(Error::new(Code::InvalidArgument)),
+                    _ => Ok(Change::Put(Box::new(r))),
+                });
+                let tx = tx.clone();
+                m.modify_object_then("b".into(), format!("k{i}"), f, Box::new(move |res| tx.send((i, res)).unwrap()));
+            }
+        }
+        let mut got: Vec<_> = (0..100).map(|_| rx.recv().unwrap()).collect();
+        got.sort_by_key(|(i, _)| *i);
+        for (i, res) in got {
+            match i {
+                50 => assert_eq!(res.unwrap_err().code, Code::InvalidArgument),
+                _ => assert!(res.unwrap().is_none(), "write {i}: nothing was there before"),
+            }
+            assert_eq!(m.get_object("b", &format!("k{i}")).unwrap().is_some(), i != 50, "write {i}");
+        }
+        let commits = m.commits.load(Ordering::SeqCst) - before;
+        assert!(commits <= 3, "100 queued writes took {commits} commits");
+        // Dropping the store stops both threads; a write queued to a dropped store cannot be made.
+        let weak = Arc::downgrade(&m);
+        drop(m);
+        assert!(weak.upgrade().is_none());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

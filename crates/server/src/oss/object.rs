@@ -343,8 +343,13 @@ pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Inc
     let cb = callback_of(r)?;
     let info = receive_body(state, r, body, attrs.sse.is_some()).await?;
     let engine = state.engine.clone();
-    let bucket = b.name.clone();
-    let rec = blocking(move || engine.put_object(&bucket, &key, info, attrs, forbid)).await?;
+    let rec = if engine.put_checks_cached(&b.name) {
+        // Nothing to wait for before the commit: it is queued from here, with no hop to the blocking pool.
+        engine.put_object_queued(&b.name, &key, info, attrs, forbid).await?
+    } else {
+        let bucket = b.name.clone();
+        blocking(move || engine.put_object(&bucket, &key, info, attrs, forbid)).await?
+    };
     if let Some(cb) = cb {
         return super::callback::call(&cb, &rec).await;
     }
