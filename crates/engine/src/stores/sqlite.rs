@@ -67,6 +67,44 @@ pub struct SqliteMeta {
     jobs: Arc<Queue<Job>>,
     /// Batches the commit thread committed, for the sync thread to make durable and report.
     syncs: Arc<Queue<Synced>>,
+    /// Wakes the checkpoint thread (see `checkpoint_loop`).
+    checkpoints: Arc<Queue<()>>,
+    /// Whether the WAL has grown long (see `checkpoint_loop`).
+    wal: Arc<WalLength>,
+}
+
+/// Set by the checkpoint thread when the WAL is longer than `limit` frames: the writer then checkpoints before
+/// its next transaction, so that the WAL starts over.
+struct WalLength {
+    long: std::sync::atomic::AtomicBool,
+    limit: std::sync::atomic::AtomicI64,
+}
+
+/// The checkpoint thread is woken every this many commits.
+const CHECKPOINT_EVERY: u64 = 16;
+/// A WAL longer than this many frames (4 KiB each) makes the writer checkpoint it itself.
+const WAL_LONG_FRAMES: i64 = 16_384;
+
+/// `PRAGMA wal_checkpoint(PASSIVE)`: whether the WAL is fully copied into the database, and its length.
+fn checkpoint(c: &Connection) -> rusqlite::Result<(bool, i64)> {
+    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        let (busy, log, done): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        Ok((busy == 0 && log == done, log))
+    })
+}
+
+/// The checkpoint thread: copies the WAL into the database on its own connection, beside the writer (SQLite's
+/// automatic checkpoint would run inside the commit that crosses its threshold, on the commit thread). A
+/// checkpoint that runs beside writes rarely catches the WAL's end, and the WAL starts over only when one has;
+/// so when the WAL grows past WAL_LONG_FRAMES it asks the writer to checkpoint before its next transaction.
+fn checkpoint_loop(wake: Arc<Queue<()>>, c: Connection, wal: Arc<WalLength>) {
+    while wake.take().is_some() {
+        match checkpoint(&c) {
+            Ok((_, log)) if log > wal.limit.load(Ordering::Relaxed) => wal.long.store(true, Ordering::SeqCst),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+        }
+    }
 }
 
 /// A queued write: it runs on the commit thread inside the open transaction, and returns what to call with the
@@ -167,6 +205,7 @@ impl Drop for SqliteMeta {
     fn drop(&mut self) {
         self.jobs.close();
         self.syncs.close();
+        self.checkpoints.close();
     }
 }
 
@@ -416,6 +455,9 @@ impl SqliteMeta {
         let path = data_dir.join("meta.sqlite");
         let writer = open_conn(&path, fsync)?;
         writer.execute_batch(SCHEMA).map_err(db)?;
+        // Checkpoints run on the checkpoint thread (checkpoint_loop), not inside commits.
+        writer.execute_batch("PRAGMA wal_autocheckpoint=0;").map_err(db)?;
+        let checkpointer = open_conn(&path, fsync)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             readers.push(Mutex::new(open_conn(&path, fsync)?));
@@ -435,6 +477,8 @@ impl SqliteMeta {
             configs: ConfigCache::default(),
             jobs: Arc::default(),
             syncs: Arc::default(),
+            checkpoints: Arc::default(),
+            wal: Arc::new(WalLength { long: false.into(), limit: WAL_LONG_FRAMES.into() }),
         });
         let (jobs, syncs, weak) = (m.jobs.clone(), m.syncs.clone(), Arc::downgrade(&m));
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
@@ -447,6 +491,8 @@ impl SqliteMeta {
         spawn("ossd-commit", Box::new(move || commit_loop(jobs, syncs, weak)))?;
         let syncs = m.syncs.clone();
         spawn("ossd-sync", Box::new(move || sync_loop(syncs)))?;
+        let (wake, wal) = (m.checkpoints.clone(), m.wal.clone());
+        spawn("ossd-checkpoint", Box::new(move || checkpoint_loop(wake, checkpointer, wal)))?;
         Ok(m)
     }
 
@@ -474,6 +520,15 @@ impl SqliteMeta {
         let batch = match &w.batch {
             Some(b) => b.clone(),
             None => {
+                if self.wal.long.load(Ordering::SeqCst) {
+                    // Nothing writes while this runs, so it can reach the WAL's end; the BEGIN below then
+                    // starts the WAL over.
+                    match checkpoint(&w.conn) {
+                        Ok((true, _)) => self.wal.long.store(false, Ordering::SeqCst),
+                        Ok((false, _)) => {}
+                        Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+                    }
+                }
                 // IMMEDIATE takes the write lock at BEGIN, where SQLite waits out a busy lock (busy_timeout). A
                 // deferred BEGIN takes it at the first write, where SQLite does not wait: a reader that briefly
                 // holds the WAL write lock to re-read a changing WAL header then failed a PUT with "database is
@@ -499,6 +554,10 @@ impl SqliteMeta {
             let _ = w.conn.execute_batch("ROLLBACK");
         }
         let mine = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(w);
+        if mine.is_multiple_of(CHECKPOINT_EVERY) {
+            self.checkpoints.push(());
+        }
         (res, Some(Committed { batch, mine, committed }))
     }
 
@@ -1164,10 +1223,31 @@ mod tests {
         }
         let commits = m.commits.load(Ordering::SeqCst) - before;
         assert!(commits <= 3, "100 queued writes took {commits} commits");
-        // Dropping the store stops both threads; a write queued to a dropped store cannot be made.
+        // The threads do not keep the store alive: the sync thread lets go of it once it has told the writes.
         let weak = Arc::downgrade(&m);
         drop(m);
-        assert!(weak.upgrade().is_none());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while weak.upgrade().is_some() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(weak.upgrade().is_none(), "the store is still held");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn checkpoints_run_beside_the_writer_and_the_wal_stays_bounded() {
+        let (m, dir) = open_temp(true);
+        m.wal.limit.store(64, Ordering::SeqCst);
+        let row = vec![7u8; 4000];
+        // 2,000 commits of a page or more each: about 8 MB of WAL if nothing checkpointed it.
+        for i in 0..2000u64 {
+            m.write(|c| insert_inline(c, i + 1, &row)).unwrap();
+        }
+        let wal = std::fs::metadata(dir.join("meta.sqlite-wal")).unwrap().len();
+        assert!(wal < 6 << 20, "the WAL grew to {wal} bytes");
+        let db = std::fs::metadata(dir.join("meta.sqlite")).unwrap().len();
+        assert!(db > 4 << 20, "the database holds the checkpointed rows ({db} bytes)");
+        assert_eq!(m.inline_ids().unwrap().len(), 2000);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
