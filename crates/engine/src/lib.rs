@@ -693,14 +693,58 @@ mod tests {
         let err = e.put_object_queued("queued", "k5", b, attrs(), true).wait().unwrap_err();
         assert_eq!(err.code, Code::FileAlreadyExists);
         assert!(!e.blobs.exists(b.id).unwrap());
-        // Overwritten: the replaced blob is freed once the new record is committed.
+        // Overwritten: the replaced blob is freed after the new record is committed (queued behind it).
         let old = e.head_object("queued", "k6").unwrap().segments[0].blob;
         e.put_object_queued("queued", "k6", blob(&e, b"new"), attrs(), false).wait().unwrap();
-        assert!(!e.blobs.exists(old).unwrap());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while e.blobs.exists(old).unwrap() {
+            assert!(std::time::Instant::now() < deadline, "the replaced blob is still there");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         // A quota makes the checks query again (the bucket's size), so the server takes the blocking path.
         e.set_quota("queued", 1 << 30).unwrap();
         e.quota("queued").unwrap();
         assert!(!e.put_checks_cached("queued"));
+        drop(e);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn concurrent_queued_overwrites_free_the_replaced_blobs_without_stalling_the_commit_pipeline() {
+        let dir = std::env::temp_dir().join(format!("ossd-engine-{}", random_u64()));
+        let e = std::sync::Arc::new(Engine::open(&dir, true, "cn-hangzhou").unwrap());
+        e.create_bucket("owner", "over", "private", "Standard").unwrap();
+        e.put_object("over", "k0", blob(&e, b"0"), attrs(), false).unwrap();
+        // Each overwrite frees the blob it replaced once it is committed. That happens on the commit pipeline's
+        // own threads, which must not wait on the pipeline for it (that once stalled every write).
+        let (tx, rx) = std::sync::mpsc::channel();
+        for t in 0..8 {
+            let (e, tx) = (e.clone(), tx.clone());
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    let b = blob(&e, format!("{t} {i}").as_bytes());
+                    e.put_object_queued("over", &format!("k{}", i % 8), b, attrs(), false).wait().unwrap();
+                }
+                tx.send(()).unwrap();
+            });
+        }
+        for _ in 0..8 {
+            rx.recv_timeout(std::time::Duration::from_secs(30)).expect("the writes stalled");
+        }
+        // The frees are queued behind the writes: at the end only the 8 live objects' blobs are left.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut want: Vec<u64> =
+            (0..8).map(|i| e.head_object("over", &format!("k{i}")).unwrap().segments[0].blob).collect();
+        want.sort();
+        loop {
+            let mut left = e.blobs.all_ids().unwrap();
+            left.sort();
+            if left == want {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{} blobs left, {} live", left.len(), want.len());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         drop(e);
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -141,7 +141,8 @@ pub trait InlineBlobs: Send + Sync {
     fn get_inline(&self, id: u64) -> Result<Option<Vec<u8>>>;
     /// As `get_inline`, but only when a reader is free at once.
     fn try_get_inline(&self, id: u64) -> Option<Result<Option<Vec<u8>>>>;
-    /// Whether there was such a blob.
+    /// Whether there was such a blob. On a store's own commit threads the delete may be queued rather than
+    /// waited for; it then answers false (not known), and the caller also tries the blob's file.
     fn delete_inline(&self, id: u64) -> Result<bool>;
     fn inline_ids(&self) -> Result<Vec<u64>>;
 }

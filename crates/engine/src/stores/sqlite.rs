@@ -112,6 +112,16 @@ fn checkpoint_loop(wake: Arc<Queue<()>>, c: Connection, wal: Arc<WalLength>) {
 type Job = Box<dyn FnOnce(&SqliteMeta, &Connection) -> Finisher + Send>;
 type Finisher = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 
+thread_local! {
+    /// Set on the commit and sync threads. What they run after a commit (the callers' `done`, which frees
+    /// replaced blobs) must not wait on a write: the write would wait for a commit that only they can finish.
+    static PIPELINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn on_pipeline() -> bool {
+    PIPELINE.with(|p| p.get())
+}
+
 /// A committed batch on its way to the sync thread: the store, what the commit owes, and whom to tell.
 type Synced = (Arc<SqliteMeta>, Committed, Vec<Finisher>);
 
@@ -165,6 +175,7 @@ impl<T> Queue<T> {
 /// and hands the batch to the sync thread, which fsyncs and tells each write. Writes queued meanwhile form the
 /// next batch, so the batch grows with the load; and the next batch runs while the last one is being fsynced.
 fn commit_loop(jobs: Arc<Queue<Job>>, syncs: Arc<Queue<Synced>>, meta: std::sync::Weak<SqliteMeta>) {
+    PIPELINE.with(|p| p.set(true));
     while let Some(batch) = jobs.take() {
         // Each job's sender tells its waiter if the job is dropped unrun.
         let Some(m) = meta.upgrade() else { return };
@@ -191,6 +202,7 @@ fn commit_loop(jobs: Arc<Queue<Job>>, syncs: Arc<Queue<Synced>>, meta: std::sync
 /// The sync thread: fsyncs what the commit thread committed (one fsync for all it finds queued) and tells
 /// each write.
 fn sync_loop(syncs: Arc<Queue<Synced>>) {
+    PIPELINE.with(|p| p.set(true));
     while let Some(batches) = syncs.take() {
         for (m, committed, finish) in batches {
             let outcome = committed.finish(&m).map_err(|e| e.to_string());
@@ -504,6 +516,9 @@ impl SqliteMeta {
     /// fsyncs the WAL (see `sync`) and wakes the rest. One commit then writes each shared B-tree page to the WAL
     /// once for the whole batch, not once per write.
     fn write<T>(&self, op: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if on_pipeline() {
+            return Err(Error::internal("a write waited on from the commit pipeline would never finish"));
+        }
         let (res, committed) = self.run_write(op);
         if let Some(c) = committed {
             c.finish(self)?;
@@ -1071,12 +1086,24 @@ impl InlineBlobs for SqliteMeta {
                 return Ok(true);
             }
         }
-        self.write(|c| {
+        let delete = move |c: &Connection| {
             c.prepare_cached("DELETE FROM inline_blobs WHERE id=?1")
                 .and_then(|mut s| s.execute(params![id as i64]))
                 .map(|n| n > 0)
                 .map_err(db)
-        })
+        };
+        if on_pipeline() {
+            // Queued behind the writes, not waited for: a crash before it runs leaves an orphan that the
+            // startup sweep removes. Ok(false) as its outcome is not known yet (the blob may be a file).
+            self.jobs.push(Box::new(move |_, c| {
+                if let Err(e) = savepoint(c, delete) {
+                    tracing::warn!(blob = format!("{id:016x}"), error = %e, "could not remove inline blob");
+                }
+                Box::new(|_| {})
+            }));
+            return Ok(false);
+        }
+        self.write(delete)
     }
 
     fn inline_ids(&self) -> Result<Vec<u64>> {
