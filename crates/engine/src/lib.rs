@@ -602,6 +602,12 @@ mod tests {
         ObjectAttrs { acl: "default".into(), storage_class: "Standard".into(), ..Default::default() }
     }
 
+    /// An engine (fsync on) in a new temp directory.
+    fn temp_engine() -> (std::sync::Arc<Engine>, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ossd-engine-{}", random_u64()));
+        (std::sync::Arc::new(Engine::open(&dir, true, "cn-hangzhou").unwrap()), dir)
+    }
+
     fn blob(e: &Engine, data: &[u8]) -> BlobInfo {
         let mut w = e.new_blob(false).unwrap();
         w.write(data).unwrap();
@@ -610,8 +616,7 @@ mod tests {
 
     #[test]
     fn a_write_waits_out_another_connection_holding_the_write_lock() {
-        let dir = std::env::temp_dir().join(format!("ossd-engine-{}", random_u64()));
-        let e = Engine::open(&dir, true, "cn-hangzhou").unwrap();
+        let (e, dir) = temp_engine();
         e.create_bucket("owner", "locks", "private", "Standard").unwrap();
         let other = rusqlite::Connection::open(dir.join("meta.sqlite")).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -667,8 +672,7 @@ mod tests {
 
     #[test]
     fn queued_puts_commit_in_shared_batches_and_a_refused_one_frees_its_blob() {
-        let dir = std::env::temp_dir().join(format!("ossd-engine-{}", random_u64()));
-        let e = std::sync::Arc::new(Engine::open(&dir, true, "cn-hangzhou").unwrap());
+        let (e, dir) = temp_engine();
         e.create_bucket("owner", "queued", "private", "Standard").unwrap();
         assert!(!e.put_checks_cached("queued"), "nothing read yet: the checks would query");
         e.put_object("queued", "first", blob(&e, b"1"), attrs(), false).unwrap();
@@ -711,8 +715,7 @@ mod tests {
 
     #[test]
     fn concurrent_queued_overwrites_free_the_replaced_blobs_without_stalling_the_commit_pipeline() {
-        let dir = std::env::temp_dir().join(format!("ossd-engine-{}", random_u64()));
-        let e = std::sync::Arc::new(Engine::open(&dir, true, "cn-hangzhou").unwrap());
+        let (e, dir) = temp_engine();
         e.create_bucket("owner", "over", "private", "Standard").unwrap();
         e.put_object("over", "k0", blob(&e, b"0"), attrs(), false).unwrap();
         // Each overwrite frees the blob it replaced once it is committed. That happens on the commit pipeline's

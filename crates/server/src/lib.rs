@@ -96,8 +96,6 @@ pub struct State {
     pub default_dialect: ossd_errors::Dialect,
     pub pinned_dialect: Option<ossd_errors::Dialect>,
     pub access_log: workers::AccessLog,
-    /// Bucket configuration documents by (bucket, kind); this process is their only writer.
-    pub(crate) configs: std::sync::Mutex<std::collections::HashMap<(String, &'static str), Option<String>>>,
     /// Users read within the last half second (`ossd user` changes take effect within a second).
     pub(crate) users: std::sync::Mutex<std::collections::HashMap<String, (Option<UserRecord>, std::time::Instant)>>,
     /// Bucket records; this process is their only writer, and forgets one on every change.
@@ -107,28 +105,19 @@ pub struct State {
 }
 
 impl State {
-    /// A bucket's configuration document of one kind, cached.
+    /// A bucket's configuration document of one kind: from the store's cache when it is there (the store keeps
+    /// it in step with every change), else read off the async workers (which fills that cache).
     pub async fn bucket_config(self: &Arc<Self>, bucket: &str, kind: &'static str) -> Result<Option<String>> {
-        let k = (bucket.to_string(), kind);
-        if let Some(v) = self.configs.lock().ok().and_then(|c| c.get(&k).cloned()) {
+        if let Some(v) = self.engine.meta.cached_bucket_config(bucket, kind) {
             return Ok(v);
         }
         let engine = self.engine.clone();
         let b = bucket.to_string();
-        let v = tokio::task::spawn_blocking(move || engine.meta.get_bucket_config(&b, kind))
-            .await
-            .map_err(Error::internal)??;
-        if let Ok(mut c) = self.configs.lock() {
-            c.insert(k, v.clone());
-        }
-        Ok(v)
+        tokio::task::spawn_blocking(move || engine.meta.get_bucket_config(&b, kind)).await.map_err(Error::internal)?
     }
 
-    /// Drops cached configurations of a bucket (after a change).
-    pub fn forget_configs(&self, bucket: &str) {
-        if let Ok(mut c) = self.configs.lock() {
-            c.retain(|(b, _), _| b != bucket);
-        }
+    /// Drops the cached record of a bucket (after a change).
+    pub fn forget_bucket(&self, bucket: &str) {
         if let Ok(mut b) = self.buckets.lock() {
             b.remove(bucket);
         }
@@ -225,7 +214,6 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         default_dialect: cfg.default_dialect,
         pinned_dialect: cfg.pinned_dialect,
         access_log: workers::AccessLog::default(),
-        configs: Default::default(),
         users: Default::default(),
         buckets: Default::default(),
         id_base: random_u64(),

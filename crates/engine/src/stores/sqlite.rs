@@ -189,13 +189,16 @@ fn commit_loop(jobs: Arc<Queue<Job>>, syncs: Arc<Queue<Synced>>, meta: std::sync
         match committed {
             Some(c) => syncs.push((m.clone(), c, finish)),
             // Another thread committed the batch this one joined; it has been fsynced.
-            None => {
-                let outcome = res.map_err(|e| e.to_string());
-                for f in finish {
-                    f(outcome.clone());
-                }
-            }
+            None => tell(finish, res),
         }
+    }
+}
+
+/// Tells each write of a batch the batch's outcome.
+fn tell(finish: Vec<Finisher>, outcome: Result<()>) {
+    let outcome = outcome.map_err(|e| e.to_string());
+    for f in finish {
+        f(outcome.clone());
     }
 }
 
@@ -205,10 +208,7 @@ fn sync_loop(syncs: Arc<Queue<Synced>>) {
     PIPELINE.with(|p| p.set(true));
     while let Some(batches) = syncs.take() {
         for (m, committed, finish) in batches {
-            let outcome = committed.finish(&m).map_err(|e| e.to_string());
-            for f in finish {
-                f(outcome.clone());
-            }
+            tell(finish, committed.finish(&m));
         }
     }
 }
@@ -462,7 +462,7 @@ fn select_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Op
 }
 
 impl SqliteMeta {
-    /// Opens the store and starts its commit thread (which stops when the store is dropped).
+    /// Opens the store and starts its commit, sync and checkpoint threads (which stop when it is dropped).
     pub fn open(data_dir: &Path, fsync: bool) -> Result<Arc<Self>> {
         let path = data_dir.join("meta.sqlite");
         let writer = open_conn(&path, fsync)?;

@@ -130,7 +130,7 @@ pub async fn put_bucket_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
     let engine = state.engine.clone();
     let name = b.name.clone();
     blocking(move || engine.meta.set_bucket_acl(&name, &acl)).await?;
-    state.forget_configs(&b.name);
+    state.forget_bucket(&b.name);
     empty(StatusCode::OK)
 }
 
@@ -214,7 +214,7 @@ pub async fn delete_bucket(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Res
     // S3 removes a bucket's unfinished multipart uploads with it; OSS (and COS, OBS) count them as content.
     let drop_uploads = r.dialect == ossd_errors::Dialect::S3;
     blocking(move || engine.delete_bucket(&name, drop_uploads)).await?;
-    state.forget_configs(&b.name);
+    state.forget_bucket(&b.name);
     empty(StatusCode::NO_CONTENT)
 }
 

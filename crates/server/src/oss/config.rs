@@ -306,10 +306,8 @@ pub async fn handle(
     require_owner(r, b)?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
-    state.forget_configs(&b.name);
-    let result = change(state, r, b, kind, body, engine, bucket).await;
-    state.forget_configs(&b.name);
-    result
+    // The store keeps its cached configurations in step with the change; the bucket's record is not touched.
+    change(state, r, b, kind, body, engine, bucket).await
 }
 
 async fn change(

@@ -659,7 +659,6 @@ mod tests {
             default_dialect: ossd_errors::Dialect::Oss,
             pinned_dialect: None,
             access_log: Default::default(),
-            configs: Default::default(),
             users: Default::default(),
             buckets: Default::default(),
             id_base: 0,
