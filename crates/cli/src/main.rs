@@ -12,8 +12,6 @@ mod user;
 #[derive(Parser)]
 #[command(name = "ossd", version, about = "A self-hosted object storage server that speaks the Alibaba Cloud OSS API")]
 struct Cli {
-    #[command(flatten)]
-    conn: remote::Conn,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -21,7 +19,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the server. Every flag has an OSSD_* environment twin; flags win over the environment.
-    Serve(ServeArgs),
+    /// HTTPS: give --tls-cert and --tls-key; the main listener then serves HTTPS, and an extra listener serves
+    /// plain HTTP when it says so: --also-listen http://127.0.0.1:9080.
+    Serve(Box<ServeArgs>),
     /// Manage users (works on the data dir; takes effect on a running server at once).
     User {
         /// The server's data directory.
@@ -51,6 +51,26 @@ struct ServeArgs {
     /// Data directory: metadata (SQLite) and blobs.
     #[arg(long, env = "OSSD_DATA", default_value = "./ossd-data")]
     data: PathBuf,
+    /// The root user's access key id; generated on first start when not given. On a data dir that already has
+    /// a different root key, start-up fails unless --replace-root-key is given.
+    #[arg(long, env = "OSSD_ROOT_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
+    /// The root user's access key secret.
+    #[arg(long, env = "OSSD_ROOT_ACCESS_KEY_SECRET", hide_env_values = true)]
+    access_key_secret: Option<String>,
+    /// Replace the data dir's root key pair with the one given (the previous root key id stays as an ordinary
+    /// user; disable it with `ossd user disable ID`).
+    #[arg(long)]
+    replace_root_key: bool,
+    /// The region reported for buckets and required in V4 signatures.
+    #[arg(long, env = "OSSD_REGION", default_value = "cn-hangzhou")]
+    region: String,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, env = "OSSD_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "OSSD_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// HOST:PORT reported as ExtranetEndpoint/IntranetEndpoint, and the host for virtual-hosted addressing.
     /// Defaults to the listen address.
     #[arg(long, env = "OSSD_PUBLIC_ENDPOINT")]
@@ -94,9 +114,30 @@ struct ServeArgs {
     /// The dialect (oss, s3, cos, obs) of anonymous requests that carry no other signal.
     #[arg(long, env = "OSSD_DIALECT", default_value = "oss", value_parser = parse_dialect)]
     dialect: ossd_errors::Dialect,
-    /// Another listener, `DIALECT=ADDR` (pinned) or `ADDR` (detecting); may be given several times.
+    /// Another listener, `[DIALECT=][SCHEME://]ADDR`: pinned to a dialect or detecting; `http://` or `https://`
+    /// (default: https when --tls-cert is given, else http). May be given several times.
     #[arg(long = "also-listen", env = "OSSD_ALSO_LISTEN", value_delimiter = ',', value_parser = parse_listener)]
-    also_listen: Vec<(Option<ossd_errors::Dialect>, SocketAddr)>,
+    also_listen: Vec<ossd_server::ListenSpec>,
+    /// Connections open at once (all listeners together); one more is closed as soon as it is accepted.
+    /// Keep it below the open-file limit (ulimit -n).
+    #[arg(long, env = "OSSD_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send a request head (and to finish the TLS handshake) once the server waits
+    /// for one.
+    #[arg(long, env = "OSSD_HEADER_READ_TIMEOUT", default_value_t = 30)]
+    header_read_timeout: u64,
+    /// Seconds a connection may stay idle between requests.
+    #[arg(long, env = "OSSD_KEEP_ALIVE_TIMEOUT", default_value_t = 60)]
+    keep_alive_timeout: u64,
+    /// Bytes of a request head (request line and headers; at least 8192); past it: 431.
+    #[arg(long, env = "OSSD_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
+    max_header_bytes: usize,
+    /// Header lines in a request; past it: 431.
+    #[arg(long, env = "OSSD_MAX_HEADERS", default_value_t = 256)]
+    max_headers: usize,
+    /// Bytes of the request target (path and query); past it: 414.
+    #[arg(long, env = "OSSD_MAX_REQUEST_LINE", default_value_t = 16 * 1024)]
+    max_request_line: usize,
     /// Answer every request in this one dialect.
     #[arg(long, env = "OSSD_PIN_DIALECT", value_parser = parse_dialect)]
     pin_dialect: Option<ossd_errors::Dialect>,
@@ -109,19 +150,31 @@ fn parse_dialect(s: &str) -> Result<ossd_errors::Dialect, String> {
     ossd_errors::Dialect::parse(s).ok_or_else(|| format!("{s}: the dialects are oss, s3, cos and obs"))
 }
 
-fn parse_listener(s: &str) -> Result<(Option<ossd_errors::Dialect>, SocketAddr), String> {
-    let (d, addr) = match s.split_once('=') {
+fn parse_listener(s: &str) -> Result<ossd_server::ListenSpec, String> {
+    use ossd_server::Scheme;
+    let (dialect, rest) = match s.split_once('=') {
         Some((d, a)) => (Some(parse_dialect(d)?), a),
         None => (None, s),
     };
-    addr.parse().map(|a| (d, a)).map_err(|e| format!("{addr}: {e}"))
+    let (scheme, addr) = if let Some(a) = rest.strip_prefix("http://") {
+        (Scheme::Http, a)
+    } else if let Some(a) = rest.strip_prefix("https://") {
+        (Scheme::Https, a)
+    } else if rest.contains("://") {
+        return Err(format!("{rest}: the schemes are http:// and https://"));
+    } else {
+        (Scheme::Default, rest)
+    };
+    let addr = addr.trim_end_matches('/');
+    let addr: SocketAddr = addr.parse().map_err(|e| format!("{addr}: {e}"))?;
+    Ok(ossd_server::ListenSpec { dialect, scheme, addr })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Serve(a) => serve(a, cli.conn),
-        Cmd::Remote(r) => remote::run(cli.conn, r),
+        Cmd::Serve(a) => serve(*a),
+        Cmd::Remote(r) => remote::run(r),
         Cmd::Explain { list: true, .. } => {
             for (d, c) in CATALOG.iter().zip(Code::ALL) {
                 let (s3_code, s3_status) = c.in_dialect(ossd_errors::Dialect::S3);
@@ -163,16 +216,29 @@ fn explain(code: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn serve(a: ServeArgs, conn: remote::Conn) -> ExitCode {
+fn serve(a: ServeArgs) -> ExitCode {
     let filter =
         tracing_subscriber::EnvFilter::try_new(&a.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let mut cfg = ossd_server::Config::new(a.listen, a.data.clone());
-    cfg.region = conn.region.unwrap_or_else(|| "cn-hangzhou".into());
+    cfg.region = a.region.clone();
     cfg.public_endpoint = a.public_endpoint;
     cfg.fsync = a.fsync;
-    cfg.access_key_id = conn.access_key_id;
-    cfg.access_key_secret = conn.access_key_secret;
+    cfg.access_key_id = a.access_key_id;
+    cfg.access_key_secret = a.access_key_secret;
+    cfg.replace_root_key = a.replace_root_key;
+    cfg.tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(ossd_server::tls::TlsFiles { cert, key }),
+        _ => None,
+    };
+    cfg.conn = ossd_server::conn::ConnConfig {
+        max_connections: a.max_connections.max(1),
+        header_read_timeout: std::time::Duration::from_secs(a.header_read_timeout.max(1)),
+        keep_alive_timeout: std::time::Duration::from_secs(a.keep_alive_timeout.max(1)),
+        max_header_bytes: a.max_header_bytes,
+        max_headers: a.max_headers,
+        max_request_line: a.max_request_line,
+    };
     cfg.idle_timeout = std::time::Duration::from_secs(a.idle_timeout.max(1));
     cfg.max_buckets = a.max_buckets;
     cfg.copy_limit = a.copy_limit;
@@ -207,18 +273,39 @@ fn serve(a: ServeArgs, conn: remote::Conn) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let addr = bound.listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        if bound.root_created {
-            println!("ossd: created the root access key pair (kept in {}):", a.data.display());
-            println!("  access key id:     {}", bound.root.access_key_id);
-            println!("  access key secret: {}", bound.root.secret);
-        } else {
-            println!("ossd: root access key id: {}", bound.root.access_key_id);
+        match &bound.root_key {
+            ossd_server::RootKey::Generated => {
+                println!("ossd: created the root access key pair (kept in {}):", a.data.display());
+                println!("  access key id:     {}", bound.root.access_key_id);
+                println!("  access key secret: {}", bound.root.secret);
+            }
+            ossd_server::RootKey::Replaced { previous } if *previous == bound.root.access_key_id => {
+                println!("ossd: replaced the secret of the root access key id {previous}");
+            }
+            ossd_server::RootKey::Replaced { previous } => {
+                println!(
+                    "ossd: replaced the root access key pair: the root access key id is now {}; the previous one, \
+                     {previous}, is now an ordinary user (`ossd user disable {previous}` to turn it off)",
+                    bound.root.access_key_id
+                );
+            }
+            ossd_server::RootKey::Stored | ossd_server::RootKey::Kept => {
+                println!("ossd: root access key id: {}", bound.root.access_key_id)
+            }
         }
-        println!("ossd: listening on {addr} (region {}, data {})", bound.state.region, a.data.display());
-        for (l, d) in &bound.extra {
-            let at = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
-            println!("ossd: also listening on {at} ({})", d.map(|d| d.as_str()).unwrap_or("any dialect"));
+        for (i, l) in bound.listeners.iter().enumerate() {
+            let at = l.tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            let scheme = if l.tls { "https" } else { "http" };
+            if i == 0 {
+                println!(
+                    "ossd: listening on {at} ({scheme}; region {}, data {})",
+                    bound.state.region,
+                    a.data.display()
+                );
+            } else {
+                let d = l.dialect.map(|d| d.as_str()).unwrap_or("any dialect");
+                println!("ossd: also listening on {at} ({d}) over {scheme}");
+            }
         }
         ossd_server::run(bound, shutdown_signal()).await;
         println!("ossd: stopped");

@@ -11,28 +11,31 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How the client commands reach the service; `--access-key-id`, `--access-key-secret` and `--region` are also the
-/// root user's key pair and region for `ossd serve`.
+/// How the client commands reach the service (the client commands' own flags; `ossd serve` has its own).
 #[derive(clap::Args, Clone)]
 pub struct Conn {
-    /// The service, e.g. http://127.0.0.1:9000.
-    #[arg(long, env = "OSSD_ENDPOINT", global = true)]
+    /// The service, e.g. http://127.0.0.1:9000 or https://oss-cn-hangzhou.aliyuncs.com.
+    #[arg(long, env = "OSSD_ENDPOINT")]
     endpoint: Option<String>,
-    /// The access key id (for `serve`: the root user's; generated on first start when not given).
-    #[arg(long, env = "OSSD_ACCESS_KEY_ID", global = true)]
-    pub access_key_id: Option<String>,
+    /// The access key id.
+    #[arg(long, env = "OSSD_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
     /// The access key secret.
-    #[arg(long, env = "OSSD_ACCESS_KEY_SECRET", hide_env_values = true, global = true)]
-    pub access_key_secret: Option<String>,
-    /// The region (default cn-hangzhou): reported for buckets and used in V4 signatures.
-    #[arg(long, env = "OSSD_REGION", global = true)]
-    pub region: Option<String>,
-    /// A profile file with `endpoint = …`, `access_key_id = …`, `access_key_secret = …`, `region = …` lines;
-    /// flags and the environment win over it.
-    #[arg(long, env = "OSSD_PROFILE", global = true)]
+    #[arg(long, env = "OSSD_ACCESS_KEY_SECRET", hide_env_values = true)]
+    access_key_secret: Option<String>,
+    /// The region (default cn-hangzhou), used in V4 signatures.
+    #[arg(long, env = "OSSD_REGION")]
+    region: Option<String>,
+    /// A PEM file of CA certificates to trust for https:// endpoints, besides the system's (for a private CA
+    /// or a self-signed ossd).
+    #[arg(long, env = "OSSD_CA_FILE")]
+    ca_file: Option<PathBuf>,
+    /// A profile file with `endpoint = …`, `access_key_id = …`, `access_key_secret = …`, `region = …`,
+    /// `ca_file = …` lines; flags and the environment win over it.
+    #[arg(long, env = "OSSD_PROFILE")]
     profile: Option<PathBuf>,
     /// Sign with OSS signature V1 instead of V4.
-    #[arg(long, global = true)]
+    #[arg(long)]
     v1: bool,
 }
 
@@ -40,6 +43,8 @@ pub struct Conn {
 pub enum RemoteCmd {
     /// Make a bucket: ossd mb oss://bucket
     Mb {
+        #[command(flatten)]
+        conn: Conn,
         target: String,
         #[arg(long)]
         acl: Option<String>,
@@ -47,15 +52,23 @@ pub enum RemoteCmd {
         storage_class: Option<String>,
     },
     /// Remove an (empty) bucket.
-    Rb { target: String },
+    Rb {
+        #[command(flatten)]
+        conn: Conn,
+        target: String,
+    },
     /// List buckets, or objects under oss://bucket/prefix (one level, or all with -r).
     Ls {
+        #[command(flatten)]
+        conn: Conn,
         target: Option<String>,
         #[arg(short, long)]
         recursive: bool,
     },
     /// Copy local→remote, remote→local or remote→remote; -r for directories and prefixes.
     Cp {
+        #[command(flatten)]
+        conn: Conn,
         src: String,
         dst: String,
         #[arg(short, long)]
@@ -68,16 +81,28 @@ pub enum RemoteCmd {
     },
     /// Remove an object, or everything under a prefix with -r.
     Rm {
+        #[command(flatten)]
+        conn: Conn,
         target: String,
         #[arg(short, long)]
         recursive: bool,
     },
     /// Show an object's (or a bucket's) metadata.
-    Stat { target: String },
+    Stat {
+        #[command(flatten)]
+        conn: Conn,
+        target: String,
+    },
     /// Write an object to standard output.
-    Cat { target: String },
+    Cat {
+        #[command(flatten)]
+        conn: Conn,
+        target: String,
+    },
     /// Print a presigned URL.
     Presign {
+        #[command(flatten)]
+        conn: Conn,
         target: String,
         #[arg(long, default_value_t = 3600)]
         expires: u64,
@@ -135,6 +160,7 @@ fn client(c: &Conn) -> Result<Client, Error> {
     if let Some(r) = from(&c.region, "region") {
         cfg.region = r;
     }
+    cfg.ca_file = c.ca_file.clone().or_else(|| from(&None, "ca_file").map(PathBuf::from));
     if c.v1 {
         cfg.sign = SignVersion::V1;
     }
@@ -175,7 +201,22 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
-pub fn run(conn: Conn, cmd: RemoteCmd) -> ExitCode {
+impl RemoteCmd {
+    fn conn(&self) -> &Conn {
+        match self {
+            RemoteCmd::Mb { conn, .. }
+            | RemoteCmd::Rb { conn, .. }
+            | RemoteCmd::Ls { conn, .. }
+            | RemoteCmd::Cp { conn, .. }
+            | RemoteCmd::Rm { conn, .. }
+            | RemoteCmd::Stat { conn, .. }
+            | RemoteCmd::Cat { conn, .. }
+            | RemoteCmd::Presign { conn, .. } => conn,
+        }
+    }
+}
+
+pub fn run(cmd: RemoteCmd) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -183,21 +224,21 @@ pub fn run(conn: Conn, cmd: RemoteCmd) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(exec(conn, cmd)) {
+    match rt.block_on(exec(cmd)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e),
     }
 }
 
-async fn exec(conn: Conn, cmd: RemoteCmd) -> Result<(), Error> {
-    let c = client(&conn)?;
+async fn exec(cmd: RemoteCmd) -> Result<(), Error> {
+    let c = client(cmd.conn())?;
     match cmd {
-        RemoteCmd::Mb { target, acl, storage_class } => {
+        RemoteCmd::Mb { target, acl, storage_class, .. } => {
             let r = need_remote(&target)?;
             c.create_bucket(&r.bucket, acl.as_deref(), storage_class.as_deref()).await?;
             println!("made oss://{}", r.bucket);
         }
-        RemoteCmd::Rb { target } => {
+        RemoteCmd::Rb { target, .. } => {
             let r = need_remote(&target)?;
             c.delete_bucket(&r.bucket).await?;
             println!("removed oss://{}", r.bucket);
@@ -207,7 +248,7 @@ async fn exec(conn: Conn, cmd: RemoteCmd) -> Result<(), Error> {
                 println!("{}  {:<12} oss://{}", b.creation_date, b.storage_class, b.name);
             }
         }
-        RemoteCmd::Ls { target: Some(t), recursive } => {
+        RemoteCmd::Ls { target: Some(t), recursive, .. } => {
             let r = need_remote(&t)?;
             let mut l = c.list_objects(&r.bucket, &r.key, if recursive { "" } else { "/" });
             while let Some(e) = l.next().await {
@@ -219,11 +260,11 @@ async fn exec(conn: Conn, cmd: RemoteCmd) -> Result<(), Error> {
                 }
             }
         }
-        RemoteCmd::Cp { src, dst, recursive, multipart_threshold, part_size } => {
+        RemoteCmd::Cp { src, dst, recursive, multipart_threshold, part_size, .. } => {
             let mo = MultipartOptions { threshold: multipart_threshold, part_size, ..Default::default() };
             copy(&c, &src, &dst, recursive, &mo).await?;
         }
-        RemoteCmd::Rm { target, recursive } => {
+        RemoteCmd::Rm { target, recursive, .. } => {
             let r = need_remote(&target)?;
             if recursive {
                 let keys: Vec<String> = c
@@ -242,7 +283,7 @@ async fn exec(conn: Conn, cmd: RemoteCmd) -> Result<(), Error> {
                 println!("removed oss://{}/{}", r.bucket, r.key);
             }
         }
-        RemoteCmd::Stat { target } => {
+        RemoteCmd::Stat { target, .. } => {
             let r = need_remote(&target)?;
             if r.key.is_empty() {
                 let b = c.bucket_info(&r.bucket).await?;
@@ -263,7 +304,7 @@ async fn exec(conn: Conn, cmd: RemoteCmd) -> Result<(), Error> {
                 }
             }
         }
-        RemoteCmd::Cat { target } => {
+        RemoteCmd::Cat { target, .. } => {
             let r = need_remote(&target)?;
             let mut body = c.get_object(&r.bucket, &r.key, &GetOptions::default()).await?;
             let mut out = std::io::stdout().lock();
@@ -271,7 +312,7 @@ async fn exec(conn: Conn, cmd: RemoteCmd) -> Result<(), Error> {
                 out.write_all(&chunk).map_err(|e| usage(format!("stdout: {e}")))?;
             }
         }
-        RemoteCmd::Presign { target, expires, method } => {
+        RemoteCmd::Presign { target, expires, method, .. } => {
             let r = need_remote(&target)?;
             let m = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                 .map_err(|_| usage(format!("{method}: not an HTTP method")))?;

@@ -26,6 +26,9 @@ pub struct Config {
     pub response_timeout: Duration,
     /// Path-style addressing; by default for IP addresses and localhost, virtual-hosted otherwise.
     pub path_style: Option<bool>,
+    /// A PEM file of CA certificates trusted for `https://` endpoints besides the system's roots (a private CA,
+    /// or the certificate of a self-signed ossd).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -39,6 +42,7 @@ impl Config {
             connect_timeout: Duration::from_secs(10),
             response_timeout: Duration::from_secs(60),
             path_style: None,
+            ca_file: None,
         }
     }
 }
@@ -309,21 +313,23 @@ impl Client {
         let (scheme, rest) = cfg.endpoint.split_once("://").ok_or_else(|| {
             Error::client(ClientErrorKind::InvalidEndpoint, format!("{:?} has no scheme", cfg.endpoint))
         })?;
-        if scheme != "http" {
-            return Err(Error::client(
-                ClientErrorKind::InvalidEndpoint,
-                "only http:// endpoints are supported (no TLS in this build)",
-            ));
-        }
+        let tls = match scheme {
+            "http" => None,
+            "https" => Some(crate::tls::client_config(cfg.ca_file.as_deref())?),
+            other => {
+                return Err(Error::client(
+                    ClientErrorKind::InvalidEndpoint,
+                    format!("{other}:// is not a scheme the client speaks (http:// or https://)"),
+                ))
+            }
+        };
         let host = rest.trim_end_matches('/').to_string();
         if host.is_empty() {
             return Err(Error::client(ClientErrorKind::InvalidEndpoint, "the endpoint has no host"));
         }
         let bare = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(&host).trim_matches(['[', ']']);
         let path_style = cfg.path_style.unwrap_or(bare == "localhost" || bare.parse::<std::net::IpAddr>().is_ok());
-        let mut conn = hyper_util::client::legacy::connect::HttpConnector::new();
-        conn.set_connect_timeout(Some(cfg.connect_timeout));
-        conn.set_nodelay(true);
+        let conn = crate::tls::Connector::new(cfg.connect_timeout, tls);
         let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(conn);
         Ok(Client {
             t: Arc::new(Transport {

@@ -4,6 +4,7 @@
 pub mod decode;
 pub mod error;
 pub mod retry;
+pub mod tls;
 pub mod transport;
 
 pub use error::{

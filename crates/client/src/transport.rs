@@ -9,7 +9,6 @@ use http::{HeaderMap, HeaderValue, Method, Request};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::HttpConnector;
 use ossd_errors::Retry;
 use std::io;
 use std::path::PathBuf;
@@ -244,7 +243,7 @@ pub struct Transport {
     pub sign: SignVersion,
     pub retry: RetryPolicy,
     pub response_timeout: Duration,
-    pub http: hyper_util::client::legacy::Client<HttpConnector, ReqBody>,
+    pub http: hyper_util::client::legacy::Client<crate::tls::Connector, ReqBody>,
     /// Server time minus local time, in ms, learnt from a RequestTimeTooSkewed answer.
     pub clock_offset_ms: AtomicI64,
     pub budget: Budget,
@@ -284,7 +283,9 @@ fn classify(e: &hyper_util::client::legacy::Error) -> (RequestErrorKind, bool) {
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     let mut io_kind = None;
     let mut incomplete = false;
+    let mut tls = false;
     while let Some(s) = src {
+        tls |= s.downcast_ref::<crate::tls::TlsError>().is_some();
         text.push_str(": ");
         text.push_str(&s.to_string());
         if let Some(io) = s.downcast_ref::<io::Error>() {
@@ -296,7 +297,9 @@ fn classify(e: &hyper_util::client::legacy::Error) -> (RequestErrorKind, bool) {
         src = s.source();
     }
     if e.is_connect() {
-        let kind = if text.contains("dns error") || text.contains("failed to lookup") {
+        let kind = if tls {
+            RequestErrorKind::Tls
+        } else if text.contains("dns error") || text.contains("failed to lookup") {
             RequestErrorKind::Dns
         } else if io_kind == Some(io::ErrorKind::TimedOut) {
             RequestErrorKind::Timeout(TimeoutPhase::Connect)

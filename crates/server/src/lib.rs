@@ -2,6 +2,7 @@
 //! Requests go to a dialect (only OSS so far), which turns them into engine calls.
 
 pub mod body;
+pub mod conn;
 pub mod cos;
 pub mod dialect;
 pub mod json;
@@ -9,13 +10,11 @@ pub mod limits;
 pub mod obs;
 pub mod oss;
 pub mod s3;
+pub mod tls;
 pub mod util;
 pub mod workers;
 
 use body::Body;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use ossd_engine::model::{random_u64, UserRecord};
 use ossd_engine::Engine;
 use ossd_errors::{Error, Result};
@@ -35,8 +34,15 @@ pub struct Config {
     /// HOST:PORT reported as the bucket endpoint; the listen address when None.
     pub public_endpoint: Option<String>,
     pub fsync: bool,
+    /// The root user's key pair; generated on first start when not given.
     pub access_key_id: Option<String>,
     pub access_key_secret: Option<String>,
+    /// Replace the data dir's root key pair when `access_key_id`/`access_key_secret` name another one
+    /// (without it, that is a start-up error).
+    pub replace_root_key: bool,
+    /// Serve HTTPS (on the main listener, and on extra listeners that do not ask for plain HTTP).
+    pub tls: Option<tls::TlsFiles>,
+    pub conn: conn::ConnConfig,
     pub idle_timeout: Duration,
     pub max_buckets: usize,
     /// The largest CopyObject source, in bytes.
@@ -52,8 +58,25 @@ pub struct Config {
     pub default_dialect: ossd_errors::Dialect,
     /// Pins every request of this listener to one dialect.
     pub pinned_dialect: Option<ossd_errors::Dialect>,
-    /// More listeners: (dialect they are pinned to, address).
-    pub also_listen: Vec<(Option<ossd_errors::Dialect>, SocketAddr)>,
+    /// More listeners.
+    pub also_listen: Vec<ListenSpec>,
+}
+
+/// Whether a listener speaks plain HTTP or HTTPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// HTTPS when the server has a certificate (`--tls-cert`), else HTTP.
+    Default,
+    Http,
+    Https,
+}
+
+/// An extra listener: its address, the dialect it is pinned to, and its scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenSpec {
+    pub dialect: Option<ossd_errors::Dialect>,
+    pub scheme: Scheme,
+    pub addr: SocketAddr,
 }
 
 impl Config {
@@ -66,6 +89,9 @@ impl Config {
             fsync: true,
             access_key_id: None,
             access_key_secret: None,
+            replace_root_key: false,
+            tls: None,
+            conn: conn::ConnConfig::default(),
             idle_timeout: Duration::from_secs(60),
             max_buckets: 100,
             copy_limit: 1 << 30,
@@ -166,15 +192,36 @@ impl State {
     }
 }
 
+/// A bound listener.
+pub struct Listener {
+    pub tcp: TcpListener,
+    pub dialect: Option<ossd_errors::Dialect>,
+    pub tls: bool,
+}
+
+/// What start-up did with the root key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootKey {
+    /// The data dir's root key pair, unchanged.
+    Kept,
+    /// A new data dir: the key pair given was stored.
+    Stored,
+    /// A new data dir and no key pair given: one was generated.
+    Generated,
+    /// `replace_root_key`: the given pair replaced the root key with this id (which is now an ordinary user,
+    /// or, when the id is the same, had its secret replaced).
+    Replaced { previous: String },
+}
+
 /// A server that is bound and ready to run.
 pub struct Bound {
-    pub listener: TcpListener,
-    /// More listeners, each optionally pinned to a dialect.
-    pub extra: Vec<(TcpListener, Option<ossd_errors::Dialect>)>,
+    /// The main listener first, then the extra ones.
+    pub listeners: Vec<Listener>,
+    pub acceptor: Option<tokio_rustls::TlsAcceptor>,
+    pub conn: Arc<conn::ConnConfig>,
     pub state: Arc<State>,
     pub root: UserRecord,
-    /// True when the root key pair was generated on this start.
-    pub root_created: bool,
+    pub root_key: RootKey,
 }
 
 fn random_token(len: usize) -> String {
@@ -190,7 +237,16 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         tokio::task::spawn_blocking(move || Engine::open(&dir, fsync, &region)).await.map_err(Error::internal)??;
     engine.day_ms = cfg.day_seconds.max(1) as i64 * 1000;
     engine.restore_ms = cfg.restore_seconds as i64 * 1000;
-    let (root, root_created) = settle_root(&engine, &cfg)?;
+    let acceptor = match &cfg.tls {
+        Some(files) => Some(tls::acceptor(files).map_err(Error::internal)?),
+        None => None,
+    };
+    if acceptor.is_none() {
+        if let Some(l) = cfg.also_listen.iter().find(|l| l.scheme == Scheme::Https) {
+            return Err(Error::internal(format!("--also-listen https://{} needs --tls-cert and --tls-key", l.addr)));
+        }
+    }
+    let (root, root_key) = settle_root(&engine, &cfg)?;
     let listener =
         TcpListener::bind(cfg.listen).await.map_err(|e| Error::internal(format!("bind {}: {e}", cfg.listen)))?;
     let local = listener.local_addr().map_err(Error::internal)?;
@@ -219,21 +275,24 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         id_base: random_u64(),
         id_counter: AtomicU64::new(0),
     });
-    let mut extra = Vec::new();
-    for (d, addr) in &cfg.also_listen {
-        let l = TcpListener::bind(addr).await.map_err(|e| Error::internal(format!("bind {addr}: {e}")))?;
-        extra.push((l, *d));
+    let mut listeners = vec![Listener { tcp: listener, dialect: cfg.pinned_dialect, tls: acceptor.is_some() }];
+    for spec in &cfg.also_listen {
+        let addr = spec.addr;
+        let tcp = TcpListener::bind(addr).await.map_err(|e| Error::internal(format!("bind {addr}: {e}")))?;
+        let tls = match spec.scheme {
+            Scheme::Default => acceptor.is_some(),
+            Scheme::Http => false,
+            Scheme::Https => true,
+        };
+        listeners.push(Listener { tcp, dialect: spec.dialect, tls });
     }
-    Ok(Bound { listener, extra, state, root, root_created })
+    Ok(Bound { listeners, acceptor, conn: Arc::new(cfg.conn.clone()), state, root, root_key })
 }
 
-fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
+fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, RootKey)> {
     let existing = engine.meta.root_user()?;
     match (&cfg.access_key_id, &cfg.access_key_secret) {
         (Some(id), Some(secret)) => {
-            if let Some(old) = existing.filter(|o| &o.access_key_id != id) {
-                engine.meta.put_user(&UserRecord { is_root: false, ..old })?;
-            }
             let u = UserRecord {
                 access_key_id: id.clone(),
                 secret: secret.clone(),
@@ -241,14 +300,34 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
                 is_root: true,
                 key_enabled: true,
             };
+            let outcome = match existing {
+                None => RootKey::Stored,
+                Some(old) if &old.access_key_id == id && &old.secret == secret => return Ok((old, RootKey::Kept)),
+                Some(old) if !cfg.replace_root_key => {
+                    return Err(Error::internal(format!(
+                        "the data dir {} already has the root access key id {}, and the key pair given \
+                         (--access-key-id/--access-key-secret or OSSD_ROOT_ACCESS_KEY_ID/OSSD_ROOT_ACCESS_KEY_SECRET) \
+                         is a different one; start without it to keep the root key, or add --replace-root-key \
+                         to replace it",
+                        cfg.data_dir.display(),
+                        old.access_key_id
+                    )))
+                }
+                Some(old) => {
+                    if old.access_key_id != *id {
+                        engine.meta.put_user(&UserRecord { is_root: false, ..old.clone() })?;
+                    }
+                    RootKey::Replaced { previous: old.access_key_id }
+                }
+            };
             engine.meta.put_user(&u)?;
-            Ok((u, false))
+            Ok((u, outcome))
         }
         (Some(_), None) | (None, Some(_)) => {
             Err(Error::internal("--access-key-id and --access-key-secret must be given together"))
         }
         (None, None) => match existing {
-            Some(u) => Ok((u, false)),
+            Some(u) => Ok((u, RootKey::Kept)),
             None => {
                 let u = UserRecord {
                     access_key_id: format!("OSSD{}", random_token(20)),
@@ -258,7 +337,7 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
                     key_enabled: true,
                 };
                 engine.meta.put_user(&u)?;
-                Ok((u, true))
+                Ok((u, RootKey::Generated))
             }
         },
     }
@@ -266,13 +345,17 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, bool)> {
 
 /// Serves until `shutdown` resolves, then lets open requests finish (up to 10 s).
 pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) {
-    let Bound { listener, state, extra, .. } = bound;
+    let Bound { listeners, state, acceptor, conn, .. } = bound;
     workers::spawn(&state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let slots = Arc::new(tokio::sync::Semaphore::new(conn.max_connections.max(1)));
+    let refused = Arc::new(AtomicU64::new(0));
     let mut loops = tokio::task::JoinSet::new();
-    let pinned = state.pinned_dialect;
-    for (l, d) in std::iter::once((listener, pinned)).chain(extra) {
-        loops.spawn(accept_loop(l, state.clone(), d, stop_rx.clone()));
+    for l in listeners {
+        let tls = if l.tls { acceptor.clone() } else { None };
+        let shared =
+            Shared { state: state.clone(), conn: conn.clone(), slots: slots.clone(), refused: refused.clone() };
+        loops.spawn(accept_loop(l.tcp, tls, l.dialect, shared, stop_rx.clone()));
     }
     shutdown.await;
     let _ = stop_tx.send(true);
@@ -281,12 +364,23 @@ pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) 
     let _ = tokio::task::spawn_blocking(move || s.access_log.flush(&s)).await;
 }
 
-/// Accepts connections on one listener (optionally pinned to a dialect) until told to stop, then lets its
-/// open connections finish.
+/// What every accept loop shares: the state, the connection limits and the connection slots.
+struct Shared {
+    state: Arc<State>,
+    conn: Arc<conn::ConnConfig>,
+    slots: Arc<tokio::sync::Semaphore>,
+    /// When (seconds since the epoch) a refusal was last logged.
+    refused: Arc<AtomicU64>,
+}
+
+/// Accepts connections on one listener (HTTPS when it has an acceptor; optionally pinned to a dialect) until
+/// told to stop, then lets its open connections finish. Past `--max-connections` a new connection is closed at
+/// once: a refusal then costs no more than the accept, so a flood cannot make refusing itself the bottleneck.
 async fn accept_loop(
     listener: TcpListener,
-    state: Arc<State>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     pinned: Option<ossd_errors::Dialect>,
+    shared: Shared,
     mut stop_rx: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut tasks = tokio::task::JoinSet::new();
@@ -302,25 +396,29 @@ async fn accept_loop(
                         continue;
                     }
                 };
+                let Ok(slot) = shared.slots.clone().try_acquire_owned() else {
+                    drop(stream);
+                    let now = util::now_secs().max(0) as u64;
+                    if shared.refused.swap(now, Ordering::Relaxed) != now {
+                        tracing::warn!(%peer, limit = shared.conn.max_connections, "connection refused: --max-connections reached");
+                    }
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let mut stop = stop_rx.clone();
+                let state = shared.state.clone();
+                let cfg = shared.conn.clone();
+                let stop = stop_rx.clone();
+                let tls = tls.clone();
                 tasks.spawn(async move {
-                    let svc = service_fn(move |req| {
-                        let state = state.clone();
-                        async move { Ok::<_, std::convert::Infallible>(handle(state, req, peer, pinned).await) }
-                    });
-                    let conn = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(60))
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = stop.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            let _ = conn.as_mut().await;
+                    let _slot = slot;
+                    match tls {
+                        None => conn::serve_connection(state, stream, peer, pinned, cfg, stop).await,
+                        Some(acceptor) => {
+                            match tokio::time::timeout(cfg.header_read_timeout, acceptor.accept(stream)).await {
+                                Ok(Ok(stream)) => conn::serve_connection(state, stream, peer, pinned, cfg, stop).await,
+                                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                            }
                         }
                     }
                 });
@@ -331,7 +429,7 @@ async fn accept_loop(
     while tasks.join_next().await.is_some() {}
 }
 
-async fn handle(
+pub(crate) async fn handle(
     state: Arc<State>,
     req: hyper::Request<hyper::body::Incoming>,
     peer: SocketAddr,
