@@ -278,7 +278,8 @@ fn civil(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
 }
 
-fn classify(e: &hyper_util::client::legacy::Error) -> (RequestErrorKind, bool) {
+/// The kind of a transport failure, whether the request may have been sent, and the whole chain of causes.
+fn classify(e: &hyper_util::client::legacy::Error) -> (RequestErrorKind, bool, String) {
     let mut text = e.to_string();
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     let mut io_kind = None;
@@ -306,7 +307,7 @@ fn classify(e: &hyper_util::client::legacy::Error) -> (RequestErrorKind, bool) {
         } else {
             RequestErrorKind::Connect
         };
-        return (kind, false);
+        return (kind, false, text);
     }
     let kind = match io_kind {
         Some(io::ErrorKind::ConnectionReset)
@@ -315,7 +316,7 @@ fn classify(e: &hyper_util::client::legacy::Error) -> (RequestErrorKind, bool) {
         _ if incomplete => RequestErrorKind::ConnectionReset,
         _ => RequestErrorKind::Other,
     };
-    (kind, true)
+    (kind, true, text)
 }
 
 impl Transport {
@@ -672,8 +673,8 @@ impl Transport {
                 ))
             }
             Ok(Err(e)) => {
-                let (kind, maybe_sent) = classify(&e);
-                return Err(Self::request_error(op, kind, maybe_sent, e.to_string()));
+                let (kind, maybe_sent, text) = classify(&e);
+                return Err(Self::request_error(op, kind, maybe_sent, text));
             }
             Ok(Ok(r)) => r,
         };
