@@ -78,7 +78,8 @@ struct ServeArgs {
     /// fsync data and metadata before acknowledging a write.
     #[arg(long, env = "OSSD_FSYNC", default_value_t = true, action = ArgAction::Set)]
     fsync: bool,
-    /// Seconds a request body may stall before the request fails with RequestTimeout.
+    /// Seconds a request body may stall before the request fails with RequestTimeout (and a response the client
+    /// stops reading before it is cut off).
     #[arg(long, env = "OSSD_IDLE_TIMEOUT", default_value_t = 60)]
     idle_timeout: u64,
     /// Buckets each user may own.

@@ -209,3 +209,31 @@ fn header_read_and_keep_alive_timeouts_each_on_its_own_clock() {
     assert!(server.stop());
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn a_response_the_client_stops_reading_is_cut_off() {
+    let data = temp_dir("stalled-reader");
+    let server = Server::start(&data, &["--idle-timeout", "1"]);
+    assert_eq!(request(server.port, "PUT", "conns", "", b"").expect("create").status, 200);
+    let big: Vec<u8> = (0..48u32 << 20).map(|i| (i % 253) as u8).collect();
+    assert_eq!(request(server.port, "PUT", "conns", "big", &big).expect("put").status, 200);
+    let mut s = connect(server.port);
+    write_head(&mut s, "GET", "/conns/big", "/conns/big", &[]);
+    // Read nothing for a while: the socket buffers fill, the server's writes stall, and it gives up.
+    std::thread::sleep(Duration::from_secs(4));
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    assert!(got < big.len(), "the whole {} bytes arrived; the stalled response was not cut off", big.len());
+    // Everyone else is served.
+    let r = request(server.port, "GET", "conns", "big", b"").expect("a reading client");
+    assert_eq!((r.status, r.body.len()), (200, big.len()));
+    assert!(server.stop());
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -61,6 +61,8 @@ struct Activity {
     head_from: AtomicU64,
     /// Requests whose response body has not been dropped yet.
     in_flight: AtomicUsize,
+    /// Response bodies hyper has started to send.
+    sending: AtomicUsize,
 }
 
 impl Activity {
@@ -148,7 +150,16 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 /// A response body that keeps its request counted as in flight until hyper has taken all of it.
 pub struct Tracked {
     body: Body,
-    _in_flight: InFlight,
+    in_flight: InFlight,
+    started: bool,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if self.started {
+            self.in_flight.0.sending.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl http_body::Body for Tracked {
@@ -156,7 +167,12 @@ impl http_body::Body for Tracked {
     type Error = io::Error;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+        let me = self.get_mut();
+        if !me.started {
+            me.started = true;
+            me.in_flight.0.sending.fetch_add(1, Ordering::SeqCst);
+        }
+        Pin::new(&mut me.body).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -185,9 +201,12 @@ pub async fn serve_connection<S>(
         last: AtomicU64::new(0),
         head_from: AtomicU64::new(0),
         in_flight: AtomicUsize::new(0),
+        sending: AtomicUsize::new(0),
     });
     let io = Watched { inner: io, act: act.clone() };
     let max_line = cfg.max_request_line;
+    // A response whose client stops reading is cut off after the same stall a request body is allowed.
+    let send_ms = state.idle_timeout.as_millis() as u64;
     let svc_act = act.clone();
     let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let state = state.clone();
@@ -198,7 +217,7 @@ pub async fn serve_connection<S>(
             } else {
                 crate::handle(state, req, peer, pinned).await
             };
-            Ok::<_, std::convert::Infallible>(resp.map(|body| Tracked { body, _in_flight: in_flight }))
+            Ok::<_, std::convert::Infallible>(resp.map(|body| Tracked { body, in_flight, started: false }))
         }
     });
     let head = cfg.max_header_bytes.max(MIN_HEAD_BYTES);
@@ -233,10 +252,15 @@ pub async fn serve_connection<S>(
                     }
                     continue;
                 }
+                let now = act.now();
                 if act.in_flight.load(Ordering::SeqCst) > 0 {
+                    let stalled = now.saturating_sub(act.last.load(Ordering::SeqCst));
+                    if act.sending.load(Ordering::SeqCst) > 0 && stalled > send_ms {
+                        tracing::debug!(%peer, "response not read in time: connection closed");
+                        return;
+                    }
                     continue;
                 }
-                let now = act.now();
                 let head_from = act.head_from.load(Ordering::SeqCst);
                 if head_from != NOT_WAITING {
                     if now.saturating_sub(head_from) > header_ms {
