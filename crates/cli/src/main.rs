@@ -60,7 +60,7 @@ struct ServeArgs {
     access_key_secret: Option<String>,
     /// Replace the data dir's root key pair with the one given (the previous root key id stays as an ordinary
     /// user; disable it with `ossd user disable ID`).
-    #[arg(long)]
+    #[arg(long, requires = "access_key_id")]
     replace_root_key: bool,
     /// The region reported for buckets and required in V4 signatures.
     #[arg(long, env = "OSSD_REGION", default_value = "cn-hangzhou")]

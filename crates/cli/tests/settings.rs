@@ -172,5 +172,13 @@ fn half_a_key_pair_is_refused() {
             panic!("started with half a key pair");
         }
     }
+    // --replace-root-key without a key pair is a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_ossd"))
+        .args(["serve", "--replace-root-key", "--data"])
+        .arg(&data)
+        .env_remove("OSSD_ROOT_ACCESS_KEY_ID")
+        .output()
+        .expect("run ossd");
+    assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(data.parent().unwrap_or(&data));
 }
