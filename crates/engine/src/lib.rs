@@ -6,6 +6,7 @@ pub mod lifecycle;
 pub mod list;
 pub mod model;
 pub mod names;
+pub mod reclaim;
 pub mod retention;
 pub mod stores;
 pub mod wait;
@@ -30,6 +31,8 @@ pub struct Engine {
     pub day_ms: i64,
     /// How long a restore of an archive object takes.
     pub restore_ms: i64,
+    /// Keeps replaced and deleted blobs until their readers are done (snapshot reads).
+    pub reclaim: std::sync::Arc<reclaim::Reclaimer>,
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -49,7 +52,9 @@ impl Engine {
         std::fs::create_dir_all(data_dir).map_err(io)?;
         let meta = SqliteMeta::open(data_dir, fsync)?;
         let blobs = FileBlobStore::open(data_dir, fsync, Some(meta.clone())).map_err(io)?;
-        let engine = Engine { meta, blobs, region: region.to_string(), day_ms: 86_400_000, restore_ms: 60_000 };
+        let reclaim = reclaim::Reclaimer::new(blobs.clone());
+        let engine =
+            Engine { meta, blobs, region: region.to_string(), day_ms: 86_400_000, restore_ms: 60_000, reclaim };
         engine.sweep_orphans()?;
         Ok(engine)
     }
@@ -69,21 +74,39 @@ impl Engine {
         Ok(())
     }
 
+    /// Removes the blobs of a write that never became visible.
     fn free_segments(&self, segs: &[Segment]) {
         for s in segs {
             self.blobs.remove(s.blob);
         }
     }
 
+    /// Frees blobs that a committed record no longer names: now, or when the readers that may hold them are done.
+    fn retire(&self, ids: impl IntoIterator<Item = u64>) {
+        for id in self.reclaim.free(ids) {
+            self.blobs.remove(id);
+        }
+    }
+
     /// Frees the blobs of `old` that `new` no longer uses.
     fn free_replaced(&self, old: Option<&ObjectRecord>, new: &[Segment]) {
         if let Some(o) = old {
-            for s in &o.segments {
-                if !new.iter().any(|n| n.blob == s.blob) {
-                    self.blobs.remove(s.blob);
-                }
-            }
+            self.retire(o.segments.iter().map(|s| s.blob).filter(|b| !new.iter().any(|n| n.blob == *b)));
         }
+    }
+
+    /// Looks up a record for a reader: it carries a pin that keeps its blobs until every copy of it is dropped.
+    fn pinned(
+        &self,
+        lookup: impl FnOnce() -> Option<Result<Option<ObjectRecord>>>,
+    ) -> Option<Result<Option<ObjectRecord>>> {
+        let pin = self.reclaim.pin();
+        Some(lookup()?.map(|found| {
+            found.map(|mut rec| {
+                rec.pin = pin.hold(rec.segments.iter().map(|s| s.blob));
+                rec
+            })
+        }))
     }
 
     // ---- buckets ----
@@ -164,6 +187,7 @@ impl Engine {
             segments: vec![Segment { blob: blob.id, len: blob.size }],
             symlink_target: None,
             restore: None,
+            pin: Default::default(),
         }
     }
 
@@ -312,15 +336,17 @@ impl Engine {
         }
     }
 
-    /// The object's own record (a symlink is not followed).
+    /// The object's own record (a symlink is not followed). Its blobs stay readable while it (or a copy of it)
+    /// is alive, even when the object is overwritten or deleted meanwhile.
     pub fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectRecord> {
-        self.meta.get_object(bucket, key)?.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))
+        let found = self.pinned(|| Some(self.meta.get_object(bucket, key)));
+        found.unwrap_or(Ok(None))?.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))
     }
 
     /// As `head_object`, when a metadata reader is free at once; `None` means "call `head_object` off the
     /// async workers".
     pub fn try_head_object(&self, bucket: &str, key: &str) -> Option<Result<ObjectRecord>> {
-        let found = self.meta.try_get_object(bucket, key)?;
+        let found = self.pinned(|| self.meta.try_get_object(bucket, key))?;
         Some(found.and_then(|o| o.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))))
     }
 
@@ -334,8 +360,8 @@ impl Engine {
     pub fn resolve(&self, rec: ObjectRecord) -> Result<ObjectRecord> {
         match (&rec.otype, &rec.symlink_target) {
             (ObjectType::Symlink, Some(t)) => self
-                .meta
-                .get_object(&rec.bucket, t)?
+                .pinned(|| Some(self.meta.get_object(&rec.bucket, t)))
+                .unwrap_or(Ok(None))?
                 .ok_or_else(|| Error::new(Code::SymlinkTargetNotExist).ctx("Key", rec.key.clone())),
             _ => Ok(rec),
         }
@@ -349,7 +375,7 @@ impl Engine {
             Ok(if old.is_some() { Change::Delete } else { Change::Keep })
         })?;
         if let Some(o) = &old {
-            self.free_segments(&o.segments);
+            self.retire(o.segments.iter().map(|s| s.blob));
         }
         Ok(old.is_some())
     }
@@ -375,6 +401,7 @@ impl Engine {
             segments: Vec::new(),
             symlink_target: Some(target.to_string()),
             restore: None,
+            pin: Default::default(),
         };
         self.commit_put(rec, forbid_overwrite)
     }
@@ -564,6 +591,7 @@ impl Engine {
             segments,
             symlink_target: None,
             restore: None,
+            pin: Default::default(),
         };
         let (part_blobs, old) = self.meta.finish_upload(&upload.bucket, &upload.upload_id, Some(&rec))?;
         for b in part_blobs {

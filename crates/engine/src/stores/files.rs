@@ -46,6 +46,7 @@ fn cipher(key: &[u8; 32], blob: u64, offset: u64) -> Cipher {
     c
 }
 
+#[derive(Clone)]
 pub struct FileBlobStore {
     root: PathBuf,
     fsync: bool,

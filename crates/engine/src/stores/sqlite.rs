@@ -369,6 +369,7 @@ fn row_object(r: &Row) -> rusqlite::Result<ObjectRecord> {
         segments: decode_segments(&r.get::<_, String>(13)?),
         symlink_target: r.get(14)?,
         restore,
+        pin: Default::default(),
     })
 }
 
@@ -387,6 +388,7 @@ fn row_listed(r: &Row) -> rusqlite::Result<ObjectRecord> {
         segments: Vec::new(),
         symlink_target: None,
         restore: None,
+        pin: Default::default(),
     })
 }
 
@@ -1223,6 +1225,7 @@ mod tests {
             segments: Vec::new(),
             symlink_target: None,
             restore: None,
+            pin: Default::default(),
         };
         let before = m.commits.load(Ordering::SeqCst);
         let (tx, rx) = std::sync::mpsc::channel();
