@@ -2,8 +2,10 @@
 //! over a MetaStore and a BlobStore. It knows no HTTP and no vendor. Calls block: run them off async workers.
 
 pub use ossd_sign::crc64;
+pub mod fsck;
 pub mod lifecycle;
 pub mod list;
+pub mod lock;
 pub mod model;
 pub mod names;
 pub mod reclaim;
@@ -33,6 +35,8 @@ pub struct Engine {
     pub restore_ms: i64,
     /// Keeps replaced and deleted blobs until their readers are done (snapshot reads).
     pub reclaim: std::sync::Arc<reclaim::Reclaimer>,
+    /// Held while the engine lives: no second server (or fsck) works on the same data dir.
+    _lock: lock::DataDirLock,
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -47,14 +51,23 @@ pub struct CompletePart {
 }
 
 impl Engine {
-    /// Opens (or creates) the embedded stores in `data_dir` and removes blobs that no record refers to.
+    /// Opens (or creates) the embedded stores in `data_dir` and removes blobs that no record refers to. Fails
+    /// when another process has the data dir open (see `lock`).
     pub fn open(data_dir: &Path, fsync: bool, region: &str) -> Result<Engine> {
         std::fs::create_dir_all(data_dir).map_err(io)?;
+        let lock = lock::lock(data_dir).map_err(|e| Error::internal(format!("data dir: {e}")))?;
         let meta = SqliteMeta::open(data_dir, fsync)?;
         let blobs = FileBlobStore::open(data_dir, fsync, Some(meta.clone())).map_err(io)?;
         let reclaim = reclaim::Reclaimer::new(blobs.clone());
-        let engine =
-            Engine { meta, blobs, region: region.to_string(), day_ms: 86_400_000, restore_ms: 60_000, reclaim };
+        let engine = Engine {
+            meta,
+            blobs,
+            region: region.to_string(),
+            day_ms: 86_400_000,
+            restore_ms: 60_000,
+            reclaim,
+            _lock: lock,
+        };
         engine.sweep_orphans()?;
         Ok(engine)
     }

@@ -168,6 +168,18 @@ impl FileBlobStore {
         Ok(Box::new(f))
     }
 
+    /// The stored length of blob `id` (ciphertext and plaintext have the same length); None when it is gone.
+    pub fn stored_len(&self, id: u64) -> io::Result<Option<u64>> {
+        if let Some(data) = self.get_inline(id)? {
+            return Ok(Some(data.len() as u64));
+        }
+        match fs::metadata(self.path_of(id)) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether blob `id` is still stored.
     pub fn exists(&self, id: u64) -> io::Result<bool> {
         Ok(self.get_inline(id)?.is_some() || self.path_of(id).exists())
