@@ -2,6 +2,7 @@
 //! over a MetaStore and a BlobStore. It knows no HTTP and no vendor. Calls block: run them off async workers.
 
 pub use ossd_sign::crc64;
+pub mod failpoints;
 pub mod fsck;
 pub mod lifecycle;
 pub mod list;
@@ -69,6 +70,7 @@ impl Engine {
             _lock: lock,
         };
         engine.sweep_orphans()?;
+        failpoints::arm_from_env();
         Ok(engine)
     }
 
@@ -96,6 +98,7 @@ impl Engine {
 
     /// Frees blobs that a committed record no longer names: now, or when the readers that may hold them are done.
     fn retire(&self, ids: impl IntoIterator<Item = u64>) {
+        crash_point!("reclaim::old_blob");
         for id in self.reclaim.free(ids) {
             self.blobs.remove(id);
         }
@@ -310,6 +313,7 @@ impl Engine {
             return Err(e);
         }
         let retention = self.retention_ms(bucket).unwrap_or(0);
+        crash_point!("append::commit");
         let res = self.meta.modify_object(bucket, key, &mut |old| {
             Self::check_mutable(retention, old)?;
             let rec = match old {
@@ -383,6 +387,7 @@ impl Engine {
     /// Deletes the object; Ok(false) when there was none.
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<bool> {
         let retention = self.retention_ms(bucket)?;
+        crash_point!("delete::commit");
         let old = self.meta.modify_object(bucket, key, &mut |old| {
             Self::check_mutable(retention, old)?;
             Ok(if old.is_some() { Change::Delete } else { Change::Keep })
@@ -456,7 +461,9 @@ impl Engine {
             }
             w.write(&buf[..n]).map_err(io)?;
         }
-        w.finish().map_err(io)
+        let info = w.finish().map_err(io)?;
+        crash_point!("copy::data");
+        Ok(info)
     }
 
     // ---- multipart ----
@@ -606,7 +613,9 @@ impl Engine {
             restore: None,
             pin: Default::default(),
         };
+        crash_point!("multipart::complete");
         let (part_blobs, old) = self.meta.finish_upload(&upload.bucket, &upload.upload_id, Some(&rec))?;
+        crash_point!("multipart::parts");
         for b in part_blobs {
             if !rec.segments.iter().any(|s| s.blob == b) {
                 self.blobs.remove(b);

@@ -335,6 +335,10 @@ impl BlobWriter {
             sha2::Digest::update(h, data);
         }
         self.size += data.len() as u64;
+        if self.file.is_some() {
+            // Part of the blob is in its file: a crash here leaves a partial file.
+            crate::crash_point!("blob::write");
+        }
         Ok(())
     }
 
@@ -356,7 +360,9 @@ impl BlobWriter {
     fn sync_file(&mut self) -> io::Result<()> {
         let f = self.file.take().ok_or_else(|| io::Error::other("blob already finished"))?;
         if self.fsync {
+            crate::crash_point!("blob::fsync");
             f.sync_data()?;
+            crate::crash_point!("blob::dir_fsync");
             File::open(&self.dir)?.sync_all()?;
         }
         Ok(())

@@ -650,6 +650,7 @@ impl SqliteMeta {
                     .map_err(db)?;
             }
         }
+        crate::crash_point!("meta::commit");
         Ok(old)
     }
 
