@@ -721,6 +721,48 @@ mod tests {
     }
 
     #[test]
+    fn a_record_read_for_a_reader_keeps_its_blobs_through_overwrite_delete_and_append() {
+        let (e, dir) = temp_engine();
+        e.create_bucket("owner", "snap", "private", "Standard").unwrap();
+        let read = |rec: &ObjectRecord| {
+            let mut out = Vec::new();
+            e.reader(rec, 0, rec.size).read_to_end(&mut out).unwrap();
+            out
+        };
+        for (key, old, new) in [("inline", vec![1u8; 100], vec![2u8; 200]), ("file", vec![3u8; 90_000], vec![4u8; 10])]
+        {
+            e.put_object("snap", key, blob(&e, &old), attrs(), false).unwrap();
+            let first = e.head_object("snap", key).unwrap();
+            let id = first.segments[0].blob;
+            e.put_object("snap", key, blob(&e, &new), attrs(), false).unwrap();
+            assert!(e.blobs.exists(id).unwrap(), "{key}: replaced while a reader holds it");
+            let copy = first.clone();
+            drop(first);
+            assert_eq!(read(&copy), old, "{key}: the reader sees the version it looked up");
+            let second = e.head_object("snap", key).unwrap();
+            assert!(e.delete_object("snap", key).unwrap());
+            assert_eq!(read(&second), new, "{key}: deleted while read");
+            drop(copy);
+            drop(second);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while e.blobs.exists(id).unwrap() {
+                assert!(std::time::Instant::now() < deadline, "{key}: not reclaimed after its readers left");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        // An append does not change what a reader that started before it sees.
+        let mut b = blob(&e, b"first ");
+        e.append_object("snap", "log", 0, b, attrs()).unwrap();
+        let before = e.head_object("snap", "log").unwrap();
+        b = blob(&e, b"second");
+        e.append_object("snap", "log", 6, b, attrs()).unwrap();
+        assert_eq!(read(&before), b"first ");
+        assert_eq!(e.reclaim.deferred(), 0);
+        drop(e);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn queued_puts_commit_in_shared_batches_and_a_refused_one_frees_its_blob() {
         let (e, dir) = temp_engine();
         e.create_bucket("owner", "queued", "private", "Standard").unwrap();
