@@ -299,5 +299,9 @@ fn reads_see_whole_versions_under_overwrite_delete_and_append() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(server.stop());
+    // Metadata and blobs agree: nothing freed too early, nothing left unreferenced.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ossd")).arg("fsck").arg("--data").arg(&data).output();
+    let out = out.expect("run fsck");
+    assert!(out.status.success(), "fsck after the load: {}", String::from_utf8_lossy(&out.stdout));
     let _ = std::fs::remove_dir_all(&data);
 }
