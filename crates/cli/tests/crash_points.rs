@@ -132,6 +132,10 @@ fn crash_op(port: u16, point: &str, s: &Setup) {
         "blob::write" | "blob::fsync" | "blob::dir_fsync" | "meta::commit" | "reclaim::old_blob" => {
             send(port, "PUT", &format!("/{b}/victim"), &data(NEW.0, NEW.1), &[])
         }
+        "multipart::part" => {
+            let path = format!("/{b}/mp?partNumber=4&uploadId={}", s.upload);
+            send(port, "PUT", &path, &data(110_000, 24), &[])
+        }
         "multipart::complete" | "multipart::parts" => {
             send(port, "POST", &format!("/{b}/mp?uploadId={}", s.upload), complete_xml(s).as_bytes(), &[])
         }
@@ -200,6 +204,7 @@ const LEAVES_ORPHAN: &[&str] = &[
     "blob::dir_fsync",
     "meta::commit",
     "reclaim::old_blob",
+    "multipart::part",
     "multipart::parts",
     "append::commit",
     "copy::data",
@@ -259,6 +264,7 @@ crash_tests! {
     blob_dir_fsync => "blob::dir_fsync",
     meta_commit => "meta::commit",
     reclaim_old_blob => "reclaim::old_blob",
+    multipart_part => "multipart::part",
     multipart_complete => "multipart::complete",
     multipart_parts => "multipart::parts",
     append_commit => "append::commit",

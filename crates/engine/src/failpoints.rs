@@ -4,9 +4,9 @@
 //! `2*off->return`) behave as the crate documents. Without the feature the points compile to nothing.
 //!
 //! The points, in the order a write meets them: `blob::write` (some bytes of a new blob in its file), `blob::fsync`
-//! (before its data fsync), `blob::dir_fsync` (before its directory's fsync), `meta::commit` (a record change in
+//! (before its data fsync), `blob::dir_fsync` (before its directory's fsync), `meta::commit` (an object or part change in
 //! the open transaction, before COMMIT), `reclaim::old_blob` (committed; the replaced or deleted blob not yet
-//! removed), `multipart::complete` (before the completing transaction), `multipart::parts` (committed; unused
+//! removed), `multipart::part` (a part's blob written, its record not yet committed), `multipart::complete` (before the completing transaction), `multipart::parts` (committed; unused
 //! part blobs not yet removed), `append::commit` (appended blob written, record not yet extended), `copy::data`
 //! (copied blob written, no record yet), `delete::commit` (before the delete's transaction), `lifecycle::expire`
 //! (an expired object about to be deleted).
@@ -18,6 +18,7 @@ pub const POINTS: &[&str] = &[
     "blob::dir_fsync",
     "meta::commit",
     "reclaim::old_blob",
+    "multipart::part",
     "multipart::complete",
     "multipart::parts",
     "append::commit",

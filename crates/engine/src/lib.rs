@@ -499,6 +499,7 @@ impl Engine {
             crc64: blob.crc64,
             mtime_ms: now_ms(),
         };
+        crash_point!("multipart::part");
         match self.meta.put_part(bucket, upload_id, &p) {
             Ok(Some(old)) => {
                 self.blobs.remove(old);

@@ -952,6 +952,7 @@ impl MetaStore for SqliteMeta {
             params![upload_id, p.part_number, p.blob as i64, p.size as i64, p.etag, p.crc64 as i64, p.mtime_ms],
         )
         .map_err(db)?;
+        crate::crash_point!("meta::commit");
         Ok(old.map(|b| b as u64))
         })
     }
@@ -1028,6 +1029,7 @@ impl MetaStore for SqliteMeta {
                 self.store_pending(tx, o.segments.iter().map(|s| s.blob))?;
                 insert_object(tx, o).map_err(db)?;
             }
+            crate::crash_point!("meta::commit");
             Ok((blobs, old))
         })
     }
