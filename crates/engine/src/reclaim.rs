@@ -28,14 +28,14 @@ struct State {
 pub struct Reclaimer {
     state: Mutex<State>,
     /// To the thread that removes blobs freed by a reader's drop.
-    later: Mutex<mpsc::Sender<Vec<u64>>>,
+    later: mpsc::Sender<Vec<u64>>,
     store: FileBlobStore,
 }
 
 impl Reclaimer {
     pub fn new(store: FileBlobStore) -> Arc<Reclaimer> {
         let (tx, rx) = mpsc::channel::<Vec<u64>>();
-        let r = Arc::new(Reclaimer { state: Mutex::new(State::default()), later: Mutex::new(tx), store });
+        let r = Arc::new(Reclaimer { state: Mutex::new(State::default()), later: tx, store });
         let weak: Weak<Reclaimer> = Arc::downgrade(&r);
         // The thread ends when the last handle on the reclaimer is gone (its sender with it).
         let spawned = std::thread::Builder::new().name("ossd-reclaim".into()).spawn(move || {
@@ -142,8 +142,7 @@ impl Reclaimer {
         if ids.is_empty() {
             return;
         }
-        let tx = self.later.lock().unwrap_or_else(|p| p.into_inner());
-        if tx.send(ids).is_err() {
+        if self.later.send(ids).is_err() {
             tracing::warn!("reclaim thread gone: freed blobs stay until the next start-up sweep");
         }
     }
