@@ -22,3 +22,5 @@ cargo test --workspace
 OSSD_BIN="$PWD/target/debug/ossd" "$VENV/bin/python" -m pytest tests/clients -q -p no:cacheprovider
 # ceph's s3-tests (the PyPI port), on the subset ossd passes: tests/s3tests/subset.txt.
 OSSD_BIN="$PWD/target/debug/ossd" "$VENV/bin/python" tests/s3tests/run.py
+# Crash points (engine built with the `failpoints` feature): the process dies at each step of each write path.
+cargo test -p ossd --features failpoints --test crash_points

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod fsck;
 mod remote;
 mod user;
 
@@ -30,6 +31,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: user::UserCmd,
     },
+    /// Check that a data dir's metadata and blobs agree; --repair deletes unreferenced blobs.
+    Fsck(fsck::FsckArgs),
     #[command(flatten)]
     Remote(remote::RemoteCmd),
     /// Print what an error code or EC means: status, message, cause, fix, and whether to retry.
@@ -192,6 +195,7 @@ fn main() -> ExitCode {
         }
         Cmd::Explain { code, .. } => explain(code.as_deref().unwrap_or("")),
         Cmd::User { data, cmd } => user::run(&data, cmd),
+        Cmd::Fsck(a) => fsck::run(a),
     }
 }
 

@@ -2,10 +2,14 @@
 //! over a MetaStore and a BlobStore. It knows no HTTP and no vendor. Calls block: run them off async workers.
 
 pub use ossd_sign::crc64;
+pub mod failpoints;
+pub mod fsck;
 pub mod lifecycle;
 pub mod list;
+pub mod lock;
 pub mod model;
 pub mod names;
+pub mod reclaim;
 pub mod retention;
 pub mod stores;
 pub mod wait;
@@ -30,6 +34,10 @@ pub struct Engine {
     pub day_ms: i64,
     /// How long a restore of an archive object takes.
     pub restore_ms: i64,
+    /// Keeps replaced and deleted blobs until their readers are done (snapshot reads).
+    pub reclaim: std::sync::Arc<reclaim::Reclaimer>,
+    /// Held while the engine lives: no second server (or fsck) works on the same data dir.
+    _lock: lock::DataDirLock,
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -44,13 +52,25 @@ pub struct CompletePart {
 }
 
 impl Engine {
-    /// Opens (or creates) the embedded stores in `data_dir` and removes blobs that no record refers to.
+    /// Opens (or creates) the embedded stores in `data_dir` and removes blobs that no record refers to. Fails
+    /// when another process has the data dir open (see `lock`).
     pub fn open(data_dir: &Path, fsync: bool, region: &str) -> Result<Engine> {
         std::fs::create_dir_all(data_dir).map_err(io)?;
+        let lock = lock::lock(data_dir).map_err(|e| Error::internal(format!("data dir: {e}")))?;
         let meta = SqliteMeta::open(data_dir, fsync)?;
         let blobs = FileBlobStore::open(data_dir, fsync, Some(meta.clone())).map_err(io)?;
-        let engine = Engine { meta, blobs, region: region.to_string(), day_ms: 86_400_000, restore_ms: 60_000 };
+        let reclaim = reclaim::Reclaimer::new(blobs.clone());
+        let engine = Engine {
+            meta,
+            blobs,
+            region: region.to_string(),
+            day_ms: 86_400_000,
+            restore_ms: 60_000,
+            reclaim,
+            _lock: lock,
+        };
         engine.sweep_orphans()?;
+        failpoints::arm_from_env();
         Ok(engine)
     }
 
@@ -69,21 +89,40 @@ impl Engine {
         Ok(())
     }
 
+    /// Removes the blobs of a write that never became visible.
     fn free_segments(&self, segs: &[Segment]) {
         for s in segs {
             self.blobs.remove(s.blob);
         }
     }
 
+    /// Frees blobs that a committed record no longer names: now, or when the readers that may hold them are done.
+    fn retire(&self, ids: impl IntoIterator<Item = u64>) {
+        crash_point!("reclaim::old_blob");
+        for id in self.reclaim.free(ids) {
+            self.blobs.remove(id);
+        }
+    }
+
     /// Frees the blobs of `old` that `new` no longer uses.
     fn free_replaced(&self, old: Option<&ObjectRecord>, new: &[Segment]) {
         if let Some(o) = old {
-            for s in &o.segments {
-                if !new.iter().any(|n| n.blob == s.blob) {
-                    self.blobs.remove(s.blob);
-                }
-            }
+            self.retire(o.segments.iter().map(|s| s.blob).filter(|b| !new.iter().any(|n| n.blob == *b)));
         }
+    }
+
+    /// Looks up a record for a reader: it carries a pin that keeps its blobs until every copy of it is dropped.
+    fn pinned(
+        &self,
+        lookup: impl FnOnce() -> Option<Result<Option<ObjectRecord>>>,
+    ) -> Option<Result<Option<ObjectRecord>>> {
+        let pin = self.reclaim.pin();
+        Some(lookup()?.map(|found| {
+            found.map(|mut rec| {
+                rec.pin = pin.hold(rec.segments.iter().map(|s| s.blob));
+                rec
+            })
+        }))
     }
 
     // ---- buckets ----
@@ -164,6 +203,7 @@ impl Engine {
             segments: vec![Segment { blob: blob.id, len: blob.size }],
             symlink_target: None,
             restore: None,
+            pin: Default::default(),
         }
     }
 
@@ -273,6 +313,7 @@ impl Engine {
             return Err(e);
         }
         let retention = self.retention_ms(bucket).unwrap_or(0);
+        crash_point!("append::commit");
         let res = self.meta.modify_object(bucket, key, &mut |old| {
             Self::check_mutable(retention, old)?;
             let rec = match old {
@@ -312,15 +353,17 @@ impl Engine {
         }
     }
 
-    /// The object's own record (a symlink is not followed).
+    /// The object's own record (a symlink is not followed). Its blobs stay readable while it (or a copy of it)
+    /// is alive, even when the object is overwritten or deleted meanwhile.
     pub fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectRecord> {
-        self.meta.get_object(bucket, key)?.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))
+        let found = self.pinned(|| Some(self.meta.get_object(bucket, key)));
+        found.unwrap_or(Ok(None))?.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))
     }
 
     /// As `head_object`, when a metadata reader is free at once; `None` means "call `head_object` off the
     /// async workers".
     pub fn try_head_object(&self, bucket: &str, key: &str) -> Option<Result<ObjectRecord>> {
-        let found = self.meta.try_get_object(bucket, key)?;
+        let found = self.pinned(|| self.meta.try_get_object(bucket, key))?;
         Some(found.and_then(|o| o.ok_or_else(|| Error::new(Code::NoSuchKey).ctx("Key", key))))
     }
 
@@ -334,8 +377,8 @@ impl Engine {
     pub fn resolve(&self, rec: ObjectRecord) -> Result<ObjectRecord> {
         match (&rec.otype, &rec.symlink_target) {
             (ObjectType::Symlink, Some(t)) => self
-                .meta
-                .get_object(&rec.bucket, t)?
+                .pinned(|| Some(self.meta.get_object(&rec.bucket, t)))
+                .unwrap_or(Ok(None))?
                 .ok_or_else(|| Error::new(Code::SymlinkTargetNotExist).ctx("Key", rec.key.clone())),
             _ => Ok(rec),
         }
@@ -344,12 +387,13 @@ impl Engine {
     /// Deletes the object; Ok(false) when there was none.
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<bool> {
         let retention = self.retention_ms(bucket)?;
+        crash_point!("delete::commit");
         let old = self.meta.modify_object(bucket, key, &mut |old| {
             Self::check_mutable(retention, old)?;
             Ok(if old.is_some() { Change::Delete } else { Change::Keep })
         })?;
         if let Some(o) = &old {
-            self.free_segments(&o.segments);
+            self.retire(o.segments.iter().map(|s| s.blob));
         }
         Ok(old.is_some())
     }
@@ -375,6 +419,7 @@ impl Engine {
             segments: Vec::new(),
             symlink_target: Some(target.to_string()),
             restore: None,
+            pin: Default::default(),
         };
         self.commit_put(rec, forbid_overwrite)
     }
@@ -416,7 +461,9 @@ impl Engine {
             }
             w.write(&buf[..n]).map_err(io)?;
         }
-        w.finish().map_err(io)
+        let info = w.finish().map_err(io)?;
+        crash_point!("copy::data");
+        Ok(info)
     }
 
     // ---- multipart ----
@@ -452,6 +499,7 @@ impl Engine {
             crc64: blob.crc64,
             mtime_ms: now_ms(),
         };
+        crash_point!("multipart::part");
         match self.meta.put_part(bucket, upload_id, &p) {
             Ok(Some(old)) => {
                 self.blobs.remove(old);
@@ -564,8 +612,11 @@ impl Engine {
             segments,
             symlink_target: None,
             restore: None,
+            pin: Default::default(),
         };
+        crash_point!("multipart::complete");
         let (part_blobs, old) = self.meta.finish_upload(&upload.bucket, &upload.upload_id, Some(&rec))?;
+        crash_point!("multipart::parts");
         for b in part_blobs {
             if !rec.segments.iter().any(|s| s.blob == b) {
                 self.blobs.remove(b);
@@ -667,6 +718,48 @@ mod tests {
             assert!(e.delete_object("keep", key).unwrap());
             assert!(!e.blobs.exists(id).unwrap(), "{key}");
         }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_record_read_for_a_reader_keeps_its_blobs_through_overwrite_delete_and_append() {
+        let (e, dir) = temp_engine();
+        e.create_bucket("owner", "snap", "private", "Standard").unwrap();
+        let read = |rec: &ObjectRecord| {
+            let mut out = Vec::new();
+            e.reader(rec, 0, rec.size).read_to_end(&mut out).unwrap();
+            out
+        };
+        for (key, old, new) in [("inline", vec![1u8; 100], vec![2u8; 200]), ("file", vec![3u8; 90_000], vec![4u8; 10])]
+        {
+            e.put_object("snap", key, blob(&e, &old), attrs(), false).unwrap();
+            let first = e.head_object("snap", key).unwrap();
+            let id = first.segments[0].blob;
+            e.put_object("snap", key, blob(&e, &new), attrs(), false).unwrap();
+            assert!(e.blobs.exists(id).unwrap(), "{key}: replaced while a reader holds it");
+            let copy = first.clone();
+            drop(first);
+            assert_eq!(read(&copy), old, "{key}: the reader sees the version it looked up");
+            let second = e.head_object("snap", key).unwrap();
+            assert!(e.delete_object("snap", key).unwrap());
+            assert_eq!(read(&second), new, "{key}: deleted while read");
+            drop(copy);
+            drop(second);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while e.blobs.exists(id).unwrap() {
+                assert!(std::time::Instant::now() < deadline, "{key}: not reclaimed after its readers left");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        // An append does not change what a reader that started before it sees.
+        let mut b = blob(&e, b"first ");
+        e.append_object("snap", "log", 0, b, attrs()).unwrap();
+        let before = e.head_object("snap", "log").unwrap();
+        b = blob(&e, b"second");
+        e.append_object("snap", "log", 6, b, attrs()).unwrap();
+        assert_eq!(read(&before), b"first ");
+        assert_eq!(e.reclaim.deferred(), 0);
+        drop(e);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

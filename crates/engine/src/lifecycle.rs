@@ -60,6 +60,7 @@ impl Engine {
                     for o in batch {
                         let tagged = rule.tags.iter().all(|t| o.attrs.tags.contains(t));
                         if tagged && exp.due(o.mtime_ms, self.day_ms, now) {
+                            crate::crash_point!("lifecycle::expire");
                             match self.delete_object(bucket, &o.key) {
                                 Ok(_) => report.expired += 1,
                                 Err(e) if e.code == Code::FileImmutable => {}

@@ -87,6 +87,8 @@ pub struct ObjectRecord {
     pub segments: Vec<Segment>,
     pub symlink_target: Option<String>,
     pub restore: Option<Restore>,
+    /// Set on a record read for a reader: keeps its blobs while the record (or a copy) lives. Never stored.
+    pub pin: crate::reclaim::Pin,
 }
 
 /// Encodes the record state that has no column of its own (`extra`).

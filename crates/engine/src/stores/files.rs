@@ -46,6 +46,7 @@ fn cipher(key: &[u8; 32], blob: u64, offset: u64) -> Cipher {
     c
 }
 
+#[derive(Clone)]
 pub struct FileBlobStore {
     root: PathBuf,
     fsync: bool,
@@ -165,6 +166,18 @@ impl FileBlobStore {
         let mut f = File::open(self.path_of(id))?;
         f.seek(SeekFrom::Start(off))?;
         Ok(Box::new(f))
+    }
+
+    /// The stored length of blob `id` (ciphertext and plaintext have the same length); None when it is gone.
+    pub fn stored_len(&self, id: u64) -> io::Result<Option<u64>> {
+        if let Some(data) = self.get_inline(id)? {
+            return Ok(Some(data.len() as u64));
+        }
+        match fs::metadata(self.path_of(id)) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether blob `id` is still stored.
@@ -322,6 +335,10 @@ impl BlobWriter {
             sha2::Digest::update(h, data);
         }
         self.size += data.len() as u64;
+        if self.file.is_some() {
+            // Part of the blob is in its file: a crash here leaves a partial file.
+            crate::crash_point!("blob::write");
+        }
         Ok(())
     }
 
@@ -343,7 +360,9 @@ impl BlobWriter {
     fn sync_file(&mut self) -> io::Result<()> {
         let f = self.file.take().ok_or_else(|| io::Error::other("blob already finished"))?;
         if self.fsync {
+            crate::crash_point!("blob::fsync");
             f.sync_data()?;
+            crate::crash_point!("blob::dir_fsync");
             File::open(&self.dir)?.sync_all()?;
         }
         Ok(())

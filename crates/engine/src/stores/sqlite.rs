@@ -369,6 +369,7 @@ fn row_object(r: &Row) -> rusqlite::Result<ObjectRecord> {
         segments: decode_segments(&r.get::<_, String>(13)?),
         symlink_target: r.get(14)?,
         restore,
+        pin: Default::default(),
     })
 }
 
@@ -387,6 +388,7 @@ fn row_listed(r: &Row) -> rusqlite::Result<ObjectRecord> {
         segments: Vec::new(),
         symlink_target: None,
         restore: None,
+        pin: Default::default(),
     })
 }
 
@@ -648,6 +650,7 @@ impl SqliteMeta {
                     .map_err(db)?;
             }
         }
+        crate::crash_point!("meta::commit");
         Ok(old)
     }
 
@@ -949,6 +952,7 @@ impl MetaStore for SqliteMeta {
             params![upload_id, p.part_number, p.blob as i64, p.size as i64, p.etag, p.crc64 as i64, p.mtime_ms],
         )
         .map_err(db)?;
+        crate::crash_point!("meta::commit");
         Ok(old.map(|b| b as u64))
         })
     }
@@ -1025,6 +1029,7 @@ impl MetaStore for SqliteMeta {
                 self.store_pending(tx, o.segments.iter().map(|s| s.blob))?;
                 insert_object(tx, o).map_err(db)?;
             }
+            crate::crash_point!("meta::commit");
             Ok((blobs, old))
         })
     }
@@ -1043,6 +1048,57 @@ impl MetaStore for SqliteMeta {
             out.push(r.map_err(db)? as u64);
         }
         Ok(out)
+    }
+}
+
+/// A part of an open upload: (bucket, key, upload id, whether the upload is encrypted, the part).
+pub type UploadPart = (String, String, String, bool, PartRecord);
+
+/// Whole-store scans for `fsck` (they hold a reader for their whole run).
+impl SqliteMeta {
+    /// Calls `f` with every object record, in (bucket, key) order.
+    pub fn each_object(&self, f: &mut dyn FnMut(ObjectRecord) -> Result<()>) -> Result<()> {
+        let c = self.r()?;
+        let mut s = c.prepare(&format!("SELECT {OBJ_COLS} FROM objects ORDER BY bucket, key")).map_err(db)?;
+        let rows = s.query_map([], row_object).map_err(db)?;
+        for r in rows {
+            f(r.map_err(db)?)?;
+        }
+        Ok(())
+    }
+
+    /// Every part of every open upload; bucket and key are empty for a part whose upload is gone.
+    pub fn all_upload_parts(&self) -> Result<Vec<UploadPart>> {
+        let c = self.r()?;
+        let mut s = c
+            .prepare(
+                "SELECT u.bucket, u.key, p.upload_id, u.extra, p.part_number, p.blob, p.size, p.etag, p.crc64, p.mtime \
+                 FROM parts p LEFT JOIN uploads u ON u.upload_id = p.upload_id ORDER BY p.upload_id, p.part_number",
+            )
+            .map_err(db)?;
+        let rows = s
+            .query_map([], |r| {
+                let extra: Option<String> = r.get(3)?;
+                let sse = decode_extra(extra.as_deref().unwrap_or("")).0.is_some();
+                let part = PartRecord {
+                    part_number: r.get::<_, i64>(4)? as u32,
+                    blob: r.get::<_, i64>(5)? as u64,
+                    size: r.get::<_, i64>(6)? as u64,
+                    etag: r.get(7)?,
+                    crc64: r.get::<_, i64>(8)? as u64,
+                    mtime_ms: r.get(9)?,
+                };
+                let key: Option<Vec<u8>> = r.get(1)?;
+                Ok((
+                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    key_text(key.unwrap_or_default()),
+                    r.get(2)?,
+                    sse,
+                    part,
+                ))
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 }
 
@@ -1223,6 +1279,7 @@ mod tests {
             segments: Vec::new(),
             symlink_target: None,
             restore: None,
+            pin: Default::default(),
         };
         let before = m.commits.load(Ordering::SeqCst);
         let (tx, rx) = std::sync::mpsc::channel();

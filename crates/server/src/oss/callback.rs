@@ -184,6 +184,7 @@ mod tests {
             segments: vec![],
             symlink_target: None,
             restore: None,
+            pin: Default::default(),
         };
         assert_eq!(cb.render(&o), "b=bk&k=dir%2Ff%20x&s=3&v=a%20b");
     }
