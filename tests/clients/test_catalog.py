@@ -343,6 +343,18 @@ def preflight_denied(ctx):
                                           headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"}))
 
 
+def batch_delete_too_many(ctx):
+    b = ctx.bucket()
+    body = ("<Delete>" + "".join("<Object><Key>k%d</Key></Object>" % i for i in range(1001)) + "</Delete>").encode()
+    return as_oss2_error(signed(ctx.last, "POST", b.bucket_name, None, params={"delete": ""}, data=body,
+                                headers={"Content-MD5": b64(hashlib.md5(body).digest())}))
+
+
+def key_not_utf8(ctx):
+    b = ctx.bucket()
+    return as_oss2_error(requests.put("%s/%s/bad%%FFkey" % (ctx.last.endpoint, b.bucket_name), data=b"v"))
+
+
 def batch_delete_empty_key(ctx):
     b = ctx.bucket()
     body = b"<Delete><Object><Key></Key></Object></Delete>"
@@ -437,6 +449,9 @@ SCENARIOS = {
     "EntityTooLarge": lambda c: form(c, {}, data=b"x" * 100),
     "EntityTooLargeCopySource": copy_too_large,
     "MalformedXML": lifecycle_malformed,
+    "MalformedXMLTooManyObjects": batch_delete_too_many,
+    "InvalidObjectNameNotUtf8": key_not_utf8,
+    "InvalidObjectNameSlash": lambda c: caught(c.bucket().put_object, "/leading-slash", b"v"),
     "InvalidTargetBucketForLogging": lambda c: caught(c.bucket().put_bucket_logging, oss2.models.BucketLogging(new_name("none"), "p/")),
     "InvalidPart": lambda c: (lambda b, u: caught(b.complete_multipart_upload, "p", u.upload_id, [oss2.models.PartInfo(1, "00")]))(
         *(lambda b: (b, b.init_multipart_upload("p")))(c.bucket())),

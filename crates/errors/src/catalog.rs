@@ -67,14 +67,22 @@ catalog! {
         "The specified bucket is not valid.",
         "Bucket names are 3 to 63 characters of lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
         "Choose a name that follows the bucket naming rules.";
-    InvalidObjectNameEmpty: "InvalidObjectName", 400, "0026-90000002", Never,
+    InvalidObjectNameEmpty: "InvalidObjectName", 400, "0016-00000001", Never,
         "The Object name can not be empty.",
         "The request names an object with an empty key.",
         "Give the object a key of 1 to 1023 bytes.";
-    InvalidObjectNameTooLong: "InvalidObjectName", 400, "0026-90000003", Never,
+    InvalidObjectNameTooLong: "InvalidObjectName", 400, "0016-00000002", Never,
         "The Length of Object name must be less than 1024.",
         "The object key is 1024 bytes or longer in UTF-8.",
         "Shorten the key to at most 1023 bytes.";
+    InvalidObjectNameNotUtf8: "InvalidObjectName", 400, "0016-00000004", Never,
+        "The specified object name is not valid UTF-8.",
+        "The object key in the request path, once percent-decoded, is not UTF-8.",
+        "Encode object names in UTF-8 and percent-encode them in the path.";
+    InvalidObjectNameSlash: "InvalidObjectName", 400, "0016-00000005", Never,
+        "The Object name can not start with a forward slash or a backslash.",
+        "The object key starts with / or \\ (for example the path //test.txt).",
+        "Remove the leading slash or backslash from the key.";
     TooManyBuckets: "TooManyBuckets", 400, "0015-90000002", Never,
         "You have attempted to create more buckets than allowed.",
         "The user already owns as many buckets as the server's --max-buckets allows.",
@@ -135,6 +143,10 @@ catalog! {
         "The XML you provided was not well-formed or did not validate against our published schema.",
         "The request body is not well-formed XML, or lacks an element the operation needs.",
         "Send the XML body the operation documents.";
+    MalformedXMLTooManyObjects: "MalformedXML", 400, "0016-00000609", Never,
+        "The XML you provided was not well-formed or did not validate against our published schema.",
+        "A DeleteMultipleObjects body lists more than 1000 objects.",
+        "Delete at most 1000 objects per request; use several requests, or a lifecycle rule.";
     InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging", 400, "0015-90000003", Never,
         "Put bucket log requester is not target bucket owner.",
         "The logging target bucket does not exist or belongs to another user.",
@@ -151,7 +163,7 @@ catalog! {
         "The list of parts was not in ascending order.",
         "CompleteMultipartUpload lists parts out of ascending PartNumber order.",
         "Sort the parts by PartNumber.";
-    InvalidPartNumber: "InvalidPartOrder", 400, "0026-90000010", Never,
+    InvalidPartNumber: "InvalidArgument", 400, "0017-00000220", Never,
         "Part number must be an integer between 1 and 10000, inclusive.",
         "A part number outside 1..10000.",
         "Number parts from 1 to 10000.";

@@ -55,7 +55,7 @@ pub fn parse(callback: &str, vars: Option<&str>) -> Result<Callback> {
     };
     if let Some(v) = vars {
         let vj = decode_b64_json(v, "The callback-var is not json format.")?;
-        if let Json::Obj(m) = vj {
+        if let Json::Object(m) = vj {
             for (k, v) in m {
                 if k.starts_with("x:") {
                     cb.vars.push((k, v.as_str().map(str::to_string).unwrap_or_default()));
@@ -120,7 +120,9 @@ async fn post(
         .map_err(|_| "no answer within 5 s".to_string())?
         .map_err(|e| format!("request: {e}"))?;
     let status = resp.status().as_u16();
-    let body = tokio::time::timeout(Duration::from_secs(5), resp.into_body().collect())
+    // The answer is read only up to the size a callback answer may have.
+    let limited = http_body_util::Limited::new(resp.into_body(), json::MAX_JSON);
+    let body = tokio::time::timeout(Duration::from_secs(5), limited.collect())
         .await
         .map_err(|_| "body timed out".to_string())?
         .map_err(|e| format!("body: {e}"))?

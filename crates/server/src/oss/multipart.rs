@@ -26,7 +26,7 @@ fn enc(r: &Req, s: &str) -> String {
 
 pub async fn initiate(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     let attrs = attrs_from_headers(r, b)?;
     let engine = state.engine.clone();

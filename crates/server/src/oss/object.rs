@@ -335,7 +335,7 @@ fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>) -> Result<Response<
 
 pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     reject_unsupported_write_headers(r)?;
     let attrs = attrs_from_headers(r, b)?;
@@ -358,7 +358,7 @@ pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Inc
 
 pub async fn append_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     reject_unsupported_write_headers(r)?;
     let position = match r.q("position") {
@@ -683,6 +683,9 @@ pub async fn delete_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Res
     empty(StatusCode::NO_CONTENT)
 }
 
+/// DeleteMultipleObjects deletes at most this many objects per request (OSS EC 0016-00000609).
+pub const MAX_DELETE_OBJECTS: usize = 1000;
+
 pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     check_access(r, b, None, true)?;
     if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
@@ -702,11 +705,16 @@ pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body
     let doc = parse(&raw, "Delete")?;
     let quiet = doc.text_of("Quiet").map(|q| q.trim().eq_ignore_ascii_case("true")).unwrap_or(false);
     let keys: Vec<String> = doc.all("Object").map(|o| o.text_of("Key").unwrap_or("").to_string()).collect();
-    if keys.is_empty() || keys.len() > 1000 {
-        return Err(Error::new(Code::MalformedXML).ctx("Detail", format!("{} objects in Delete", keys.len())));
+    if keys.is_empty() {
+        return Err(Error::new(Code::MalformedXML).ctx("Detail", "no Object in Delete"));
+    }
+    if keys.len() > MAX_DELETE_OBJECTS {
+        return Err(
+            Error::new(Code::MalformedXMLTooManyObjects).ctx("Detail", format!("{} objects in Delete", keys.len()))
+        );
     }
     for k in &keys {
-        ossd_engine::names::check_object_name(k)?;
+        ossd_engine::names::check_object_name_in(k, r.dialect)?;
     }
     let engine = state.engine.clone();
     let bucket = b.name.clone();
@@ -775,7 +783,7 @@ pub async fn copy_source_object(state: &Arc<State>, r: &Req) -> Result<ObjectRec
 
 pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     let sse = check_sse(r)?;
     let src = copy_source_object(state, r).await?;
@@ -907,7 +915,7 @@ pub async fn delete_object_tagging(state: &Arc<State>, r: &Req, b: &BucketRecord
 
 pub async fn put_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     let Some(target) = r.h("x-oss-symlink-target") else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-symlink-target"));

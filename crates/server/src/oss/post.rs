@@ -133,7 +133,7 @@ fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Optio
         .get(0..19)
         .and_then(|s| util::parse_basic_iso(&format!("{}T{}Z", s[0..10].replace('-', ""), s[11..19].replace(':', ""))))
         .ok_or_else(|| bad_policy("expiration is not ISO 8601"))?;
-    let Some(Json::Arr(conds)) = doc.get("conditions") else { return Err(bad_policy("no conditions")) };
+    let Some(Json::Array(conds)) = doc.get("conditions") else { return Err(bad_policy("no conditions")) };
     if util::now_secs() > exp_s {
         return Err(Error::new(Code::AccessDenied).msg("Invalid according to Policy: Policy expired."));
     }
@@ -148,21 +148,21 @@ fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Optio
     let mut range = None;
     for c in conds {
         match c {
-            Json::Obj(m) => {
+            Json::Object(m) => {
                 for (k, v) in m {
                     if value_of(k).as_deref() != v.as_str() {
                         return Err(policy_failed(c));
                     }
                 }
             }
-            Json::Arr(a) => {
+            Json::Array(a) => {
                 let op = a.first().and_then(Json::as_str).unwrap_or("").to_ascii_lowercase();
                 match op.as_str() {
                     "content-length-range" => {
                         let lo =
-                            a.get(1).and_then(Json::as_f64).ok_or_else(|| bad_policy("bad content-length-range"))?;
+                            a.get(1).and_then(json::number).ok_or_else(|| bad_policy("bad content-length-range"))?;
                         let hi =
-                            a.get(2).and_then(Json::as_f64).ok_or_else(|| bad_policy("bad content-length-range"))?;
+                            a.get(2).and_then(json::number).ok_or_else(|| bad_policy("bad content-length-range"))?;
                         range = Some((lo.max(0.0) as u64, hi.max(0.0) as u64));
                     }
                     "eq" | "starts-with" | "in" | "not-in" => {
@@ -170,10 +170,10 @@ fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Optio
                             a.get(1).and_then(Json::as_str).ok_or_else(|| bad_policy("a condition names no field"))?;
                         let have = value_of(field).unwrap_or_default();
                         let ok = match (op.as_str(), a.get(2)) {
-                            ("eq", Some(Json::Str(v))) => &have == v,
-                            ("starts-with", Some(Json::Str(v))) => have.starts_with(v.as_str()),
-                            ("in", Some(Json::Arr(vs))) => vs.iter().any(|v| v.as_str() == Some(have.as_str())),
-                            ("not-in", Some(Json::Arr(vs))) => !vs.iter().any(|v| v.as_str() == Some(have.as_str())),
+                            ("eq", Some(Json::String(v))) => &have == v,
+                            ("starts-with", Some(Json::String(v))) => have.starts_with(v.as_str()),
+                            ("in", Some(Json::Array(vs))) => vs.iter().any(|v| v.as_str() == Some(have.as_str())),
+                            ("not-in", Some(Json::Array(vs))) => !vs.iter().any(|v| v.as_str() == Some(have.as_str())),
                             _ => return Err(bad_policy("a condition has no value of the right kind")),
                         };
                         if !ok {
@@ -350,7 +350,7 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
             .ctx("ArgumentName", "key"));
     };
     let key = key_field.replace("${filename}", head_filename(&file_head));
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     let attrs = attrs_from_fields(&fields, file_head.content_type.as_deref(), b)?;
     let cb = match fields.get("callback") {
         Some(c) => {
