@@ -355,6 +355,24 @@ def key_not_utf8(ctx):
     return as_oss2_error(requests.put("%s/%s/bad%%FFkey" % (ctx.last.endpoint, b.bucket_name), data=b"v"))
 
 
+def png(w, h):
+    """A grey PNG of w x h pixels, all black (compresses to almost nothing)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    raw = (b"\x00" * (w + 1)) * h
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def image_too_large(ctx):
+    b = ctx.bucket()
+    b.put_object("wide.png", png(30001, 1))
+    return caught(b.get_object, "wide.png", process="image/info")
+
+
 def batch_delete_empty_key(ctx):
     b = ctx.bucket()
     body = b"<Delete><Object><Key></Key></Object></Delete>"
@@ -450,6 +468,7 @@ SCENARIOS = {
     "EntityTooLargeCopySource": copy_too_large,
     "MalformedXML": lifecycle_malformed,
     "MalformedXMLTooManyObjects": batch_delete_too_many,
+    "ImageTooLarge": image_too_large,
     "InvalidObjectNameNotUtf8": key_not_utf8,
     "InvalidObjectNameSlash": lambda c: caught(c.bucket().put_object, "/leading-slash", b"v"),
     "InvalidTargetBucketForLogging": lambda c: caught(c.bucket().put_bucket_logging, oss2.models.BucketLogging(new_name("none"), "p/")),

@@ -199,6 +199,10 @@ catalog! {
         "The WORM Configuration is invalid.",
         "The retention days are outside 1..25550, the WORM id does not match, or the state does not allow the change.",
         "Check the WORM id and state with GetBucketWorm, and the retention days.";
+    ImageTooLarge: "ImageTooLarge", 400, "0040-00000012", Never,
+        "The image size exceeds the limit.",
+        "An x-oss-process source image passes 30,000 pixels a side or 250 million pixels in all.",
+        "Process a smaller image; OSS image processing reads sources up to 30,000 x 30,000 and 250 million pixels.";
     InvalidRange: "InvalidRange", 416, "0026-90000025", Never,
         "The requested range is not satisfiable",
         "An S3 request asked for a byte range that starts beyond the object's end.",
