@@ -147,26 +147,33 @@ fn v4_check(
     Ok((want.key, want.scope))
 }
 
+/// Parses what follows `AWS4-HMAC-SHA256 ` in an Authorization header: the five credential scope parts
+/// (key id, date, region, service, `aws4_request`), SignedHeaders and Signature.
+pub fn parse_v4_header(rest: &str) -> Result<(Vec<&str>, &str, &str)> {
+    let (mut cred, mut signed, mut sig) = ("", "", "");
+    for item in rest.split(',').map(str::trim) {
+        if let Some(v) = item.strip_prefix("Credential=") {
+            cred = v;
+        } else if let Some(v) = item.strip_prefix("SignedHeaders=") {
+            signed = v;
+        } else if let Some(v) = item.strip_prefix("Signature=") {
+            sig = v;
+        }
+    }
+    let parts: Vec<&str> = cred.split('/').collect();
+    if parts.len() != 5 || signed.is_empty() || sig.is_empty() {
+        return Err(Error::new(Code::AccessDenied).msg("The authorization header is malformed."));
+    }
+    Ok((parts, signed, sig))
+}
+
 /// Authenticates an S3 request; Ok(None) for an anonymous one.
 pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRecord, S3Auth)>> {
     let hs = headers(r);
     let (v4_path, v2_resource) = paths(r);
     if let Some(a) = r.h("authorization") {
         if let Some(rest) = a.strip_prefix("AWS4-HMAC-SHA256 ") {
-            let (mut cred, mut signed, mut sig) = ("", "", "");
-            for item in rest.split(',').map(str::trim) {
-                if let Some(v) = item.strip_prefix("Credential=") {
-                    cred = v;
-                } else if let Some(v) = item.strip_prefix("SignedHeaders=") {
-                    signed = v;
-                } else if let Some(v) = item.strip_prefix("Signature=") {
-                    sig = v;
-                }
-            }
-            let parts: Vec<&str> = cred.split('/').collect();
-            if parts.len() != 5 || signed.is_empty() || sig.is_empty() {
-                return Err(Error::new(Code::AccessDenied).msg("The authorization header is malformed."));
-            }
+            let (parts, signed, sig) = parse_v4_header(rest)?;
             let user = auth::user(state, parts[0]).await?;
             check_region(state, parts[2])?;
             // The request time is x-amz-date, or else the Date header (which SigV4 then signs in basic ISO form).
@@ -462,6 +469,23 @@ mod tests {
         let mut d = ChunkDecoder::new(None);
         d.push(b"0\r\n").unwrap();
         assert!(d.push(&[b'x'; 5000]).is_err(), "an endless trailer line");
+    }
+
+    #[test]
+    fn v4_headers() {
+        let (parts, signed, sig) = parse_v4_header(
+            "Credential=AK/20240101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab",
+        )
+        .unwrap();
+        assert_eq!(
+            (parts, signed, sig),
+            (vec!["AK", "20240101", "us-east-1", "s3", "aws4_request"], "host;x-amz-date", "ab")
+        );
+        for bad in
+            ["", ",,,", "Credential=a/b", "Credential=a/b/c/d/e, SignedHeaders=host", "Credential=////, Signature=x"]
+        {
+            assert_eq!(parse_v4_header(bad).unwrap_err().code, Code::AccessDenied, "{bad}");
+        }
     }
 
     #[test]

@@ -2,15 +2,18 @@
 
 pub mod auth;
 mod bucket;
-mod callback;
+pub mod callback;
 pub mod config;
-mod image;
+pub mod image;
 mod multipart;
 mod object;
-mod post;
+pub mod post;
 mod web;
 mod worm;
 pub mod xml;
+
+pub use multipart::parse_part_number;
+pub use object::{parse_range, MAX_DELETE_OBJECTS};
 
 use crate::body::Body;
 use crate::util;
