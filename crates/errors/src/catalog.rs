@@ -179,10 +179,14 @@ catalog! {
         "The Content-MD5 you specified was invalid.",
         "The body's MD5 does not match Content-MD5 (S3 calls this BadDigest).",
         "Send the base64 MD5 of the exact body bytes.";
-    InvalidTag: "InvalidArgument", 400, "0026-90000027", Never,
+    InvalidTag: "InvalidArgument", 400, "0010-00000217", Never,
         "The tag provided was not a valid tag.",
-        "More than 10 tags on an object, or a tag key over 128 bytes or a value over 256 (S3 calls this InvalidTag).",
-        "Keep to 10 tags, keys of 1 to 128 bytes and values of at most 256.";
+        "More than 10 tags on an object, a tag key over 128 characters or a value over 256, or one key twice (S3 calls this InvalidTag).",
+        "Keep to 10 tags with distinct keys of 1 to 128 characters and values of at most 256.";
+    InvalidTaggingHeader: "InvalidArgument", 400, "0010-00000219", Never,
+        "The tagging header is not in the key=value&key=value format.",
+        "An x-oss-tagging header item has more than one = (for example aa=bb=cc).",
+        "Send x-oss-tagging as key1=value1&key2=value2, URL-encoding each key and value.";
     InvalidTargetType: "InvalidTargetType", 400, "0026-90000013", Never,
         "The symbolic's target file type is invalid.",
         "A symlink points at another symlink.",
@@ -395,6 +399,7 @@ pub static DIALECT_OVERRIDES: &[(Code, crate::Dialect, &str, u16)] = {
         (Code::InvalidPartNumber, S3, "InvalidArgument", 400),
         (Code::InvalidDigestMismatch, S3, "BadDigest", 400),
         (Code::InvalidTag, S3, "InvalidTag", 400),
+        (Code::InvalidTaggingHeader, S3, "InvalidTag", 400),
         (Code::EntityTooLargeCopySource, S3, "InvalidRequest", 400),
         (Code::FileAlreadyExists, S3, "PreconditionFailed", 412),
         (Code::FileImmutable, S3, "AccessDenied", 403),

@@ -13,7 +13,7 @@ mod worm;
 pub mod xml;
 
 pub use multipart::parse_part_number;
-pub use object::{parse_range, MAX_DELETE_OBJECTS};
+pub use object::{parse_range, parse_tagging_header, MAX_DELETE_OBJECTS};
 
 use crate::body::Body;
 use crate::util;

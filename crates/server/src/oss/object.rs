@@ -251,7 +251,15 @@ pub fn check_md5(content_md5: &str, md5: &[u8]) -> Result<()> {
     }
 }
 
-fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
+/// The `x-oss-tagging` header: `key` or `key=value` items joined by `&`, each URL-encoded (OSS EC 0010-00000219
+/// for any other form), then the tag limits.
+pub fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
+    if let Some(item) = v.split('&').find(|item| item.matches('=').count() > 1) {
+        let shown: String = item.chars().take(256).collect();
+        return Err(Error::new(Code::InvalidTaggingHeader)
+            .ctx("ArgumentName", "x-oss-tagging")
+            .ctx("ArgumentValue", shown));
+    }
     let tags = util::parse_query(v);
     check_tags(&tags)?;
     Ok(tags)
@@ -264,9 +272,13 @@ fn check_tags(tags: &[(String, String)]) -> Result<()> {
     if tags.len() > 10 {
         return Err(bad(&tags.len().to_string(), "Object tags cannot be greater than 10."));
     }
-    for (k, v) in tags {
-        if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            return Err(bad(k, "The tag key must be 1 to 128 bytes and the value at most 256."));
+    for (i, (k, v)) in tags.iter().enumerate() {
+        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
+            let shown: String = k.chars().take(128).collect();
+            return Err(bad(&shown, "The tag key must be 1 to 128 characters and the value at most 256."));
+        }
+        if tags[..i].iter().any(|(seen, _)| seen == k) {
+            return Err(bad(k, "Cannot provide multiple Tags with the same key."));
         }
     }
     Ok(())
@@ -954,6 +966,44 @@ pub async fn get_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tagging_limits() {
+        assert_eq!(parse_tagging_header("a=1&b&c=x%20y").unwrap().len(), 3);
+        assert_eq!(parse_tagging_header("aa=bb=cc").unwrap_err().code, Code::InvalidTaggingHeader);
+        let eleven: Vec<String> = (0..11).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(parse_tagging_header(&eleven.join("&")).unwrap_err().code, Code::InvalidTag);
+        assert!(parse_tagging_header(&eleven[..10].join("&")).is_ok());
+        assert_eq!(parse_tagging_header("a=1&a=2").unwrap_err().code, Code::InvalidTag);
+        assert_eq!(parse_tagging_header(&format!("{}=v", "k".repeat(129))).unwrap_err().code, Code::InvalidTag);
+        assert_eq!(parse_tagging_header(&format!("k={}", "v".repeat(257))).unwrap_err().code, Code::InvalidTag);
+        // Lengths are in characters: 128 three-byte characters are a valid key.
+        assert!(parse_tagging_header(&format!("{}=v", util::encode(&"語".repeat(128)))).is_ok());
+        assert_eq!(parse_tagging_header("=v").unwrap_err().code, Code::InvalidTag);
+    }
+
+    #[test]
+    fn hostile_ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 10)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 10)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 10)));
+        assert_eq!(parse_range("bytes=0-18446744073709551615", 100), Some((0, 100)));
+        for odd in [
+            "bytes=",
+            "bytes=abc",
+            "bytes=5-1",
+            "bytes=-0",
+            "bytes=100-",
+            "bytes=0-0,1-1",
+            "items=0-1",
+            "bytes=--1",
+            "bytes=99999999999999999999-",
+            "bytes=-18446744073709551616",
+        ] {
+            assert_eq!(parse_range(odd, 100), None, "{odd}");
+        }
+        assert_eq!(parse_range("bytes=0-0", 0), None);
+    }
 
     #[test]
     fn ranges() {
