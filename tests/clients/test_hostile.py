@@ -3,7 +3,9 @@ and after every case the server still serves (the process is alive and a PUT the
 
 Raw sockets and `requests` send what a real SDK would refuse to send."""
 import base64
+import datetime
 import hashlib
+import hmac
 import os
 import socket
 import struct
@@ -123,7 +125,7 @@ def test_huge_xml_is_refused_before_it_is_read(srv, bkt):
 
 
 def test_huge_chunked_xml_stops_at_the_cap(srv, bkt):
-    # Chunked, so no length up front: the server answers once the cap (2 MB for a delete) is passed.
+    # Chunked, so no length up front: the server answers once the cap (6 MB for a delete) is passed.
     req = oss2.http.Request("POST", srv.endpoint + "/" + bkt.bucket_name + "/", data=b"", params={"delete": ""},
                             headers={"Content-MD5": "1B2M2Y8AsgTpgAmY5PhCfg=="})
     oss2.Auth(AK, SK)._sign_request(req, bkt.bucket_name, "")
@@ -273,6 +275,59 @@ def test_garbage_request_lines(srv, bkt):
                  b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 2000 + b"\r\n"]:
         answer = raw(srv, data, read_timeout=3)
         assert answer == b"" or 400 <= status_of(answer) < 500, answer[:300]
+
+
+def s3_put_head(srv, bkt, key, body_len, payload_hash, extra):
+    """A SigV4-signed S3 PutObject request head (path-style), signed by hand so any payload hash can be claimed."""
+    amzdate = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = "/%s/%s" % (bkt.bucket_name, key)
+    headers = {"host": "127.0.0.1:%d" % srv.port, "x-amz-date": amzdate, "x-amz-content-sha256": payload_hash}
+    headers.update({k.lower(): v for k, v in extra.items()})
+    names = sorted(headers)
+    canonical = "\n".join(["PUT", path, "", "".join("%s:%s\n" % (k, headers[k]) for k in names), ";".join(names),
+                           payload_hash])
+    scope = "%s/us-east-1/s3/aws4_request" % amzdate[:8]
+    sts = "\n".join(["AWS4-HMAC-SHA256", amzdate, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key_ = ("AWS4" + SK).encode()
+    for part in (amzdate[:8], "us-east-1", "s3", "aws4_request"):
+        key_ = hmac.new(key_, part.encode(), hashlib.sha256).digest()
+    sig = hmac.new(key_, sts.encode(), hashlib.sha256).hexdigest()
+    auth = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (AK, scope, ";".join(names), sig)
+    lines = ["PUT %s HTTP/1.1" % path] + ["%s: %s" % (k, headers[k]) for k in names]
+    lines += ["Authorization: " + auth, "Content-Length: %d" % body_len]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+BAD_AWS_CHUNKED = [
+    b"zz\r\nabc\r\n0\r\n\r\n",                                  # size not hex
+    b"ffffffffffffffff\r\nabc",                                   # a huge declared size, then the body ends
+    b"1ffffffffffffffffffff\r\nabc\r\n0\r\n\r\n",                 # a size past 64 bits
+    b"3\r\nabcdef\r\n0\r\n\r\n",                                # a chunk longer than its size
+    b"3\r\nab",                                                   # cut off inside a chunk
+    b"1" * 10000,                                                  # a chunk header that never ends
+    b"3\r\nabc\r\n0\r\n" + b"x-amz-trailer: " + b"t" * 10000,      # a trailer line that never ends
+]
+
+
+@pytest.mark.parametrize("body", BAD_AWS_CHUNKED, ids=range(len(BAD_AWS_CHUNKED)))
+def test_bad_aws_chunked_framing(srv, bkt, body):
+    head = s3_put_head(srv, bkt, "chunked", len(body), "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                       {"Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": "3"})
+    answer = raw(srv, head + body, read_timeout=5)
+    assert status_of(answer) == 400, answer[:400]
+    assert b"<Code>InvalidArgument</Code>" in answer or b"<Code>IncompleteBody</Code>" in answer, answer[:400]
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        bkt.get_object("chunked")
+
+
+def test_good_aws_chunked_still_works(srv, bkt):
+    body = b"3\r\nabc\r\n0\r\n\r\n"
+    head = s3_put_head(srv, bkt, "chunked-ok", len(body), "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                       {"Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": "3"})
+    answer = raw(srv, head + body, read_timeout=2)
+    assert status_of(answer) == 200, answer[:400]
+    assert bkt.get_object("chunked-ok").read() == b"abc"
+    bkt.delete_object("chunked-ok")
 
 
 # --- authentication ----------------------------------------------------------------------------------------------

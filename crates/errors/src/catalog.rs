@@ -396,6 +396,7 @@ pub static DIALECT_OVERRIDES: &[(Code, crate::Dialect, &str, u16)] = {
         (Code::InvalidAccessKeyIdChars, S3, "InvalidAccessKeyId", 403),
         (Code::InvalidObjectNameEmpty, S3, "InvalidArgument", 400),
         (Code::InvalidObjectNameTooLong, S3, "KeyTooLongError", 400),
+        (Code::InvalidObjectNameNotUtf8, S3, "InvalidURI", 400),
         (Code::InvalidPartNumber, S3, "InvalidArgument", 400),
         (Code::InvalidDigestMismatch, S3, "BadDigest", 400),
         (Code::InvalidTag, S3, "InvalidTag", 400),
