@@ -211,6 +211,23 @@ def test_tagging_limits(srv, bkt):
         assert error_of(put(bad))[:2] == (400, "InvalidArgument")
 
 
+def test_configuration_rule_counts(srv, bkt):
+    rule = "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"
+    for n, status in [(10, 200), (11, 400)]:
+        body = ("<CORSConfiguration>%s</CORSConfiguration>" % (rule * n)).encode()
+        r = signed(srv, "PUT", bkt.bucket_name, None, params={"cors": ""}, data=body)
+        assert r.status_code == status, r.text[:300]
+    assert error_of(r)[:2] == (400, "MalformedXML")
+    rule = "<Rule><ID>r%d</ID><Prefix>p%d/</Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>"
+    for n, status in [(1000, 200), (1001, 400)]:
+        body = ("<LifecycleConfiguration>%s</LifecycleConfiguration>" % "".join(rule % (i, i) for i in range(n))).encode()
+        r = signed(srv, "PUT", bkt.bucket_name, None, params={"lifecycle": ""}, data=body)
+        assert r.status_code == status, r.text[:300]
+    assert error_of(r)[:2] == (400, "MalformedXML")
+    for sub in ("cors", "lifecycle"):
+        assert signed(srv, "DELETE", bkt.bucket_name, None, params={sub: ""}).status_code == 204
+
+
 # --- uploads cut off, framing ------------------------------------------------------------------------------------
 
 def signed_head(srv, method, bkt, key, extra=None):

@@ -935,7 +935,8 @@ pub async fn put_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
     let Some(target) = r.h("x-oss-symlink-target") else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-symlink-target"));
     };
-    let target = util::decode(target, false);
+    let target = ossd_engine::names::decode_object_name(target.as_bytes())?;
+    ossd_engine::names::check_object_name_in(&target, r.dialect)?;
     let attrs = attrs_from_headers(r, b)?;
     let forbid = r.flag("x-oss-forbid-overwrite");
     let engine = state.engine.clone();
