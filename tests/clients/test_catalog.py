@@ -469,6 +469,7 @@ SCENARIOS = {
     "MalformedXML": lifecycle_malformed,
     "MalformedXMLTooManyObjects": batch_delete_too_many,
     "ImageTooLarge": image_too_large,
+    "UserMetaTooLarge": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-meta-big": "m" * 8200}),
     "InvalidTaggingHeader": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-tagging": "aa=bb=cc"}),
     "InvalidObjectNameNotUtf8": key_not_utf8,
     "InvalidObjectNameSlash": lambda c: caught(c.bucket().put_object, "/leading-slash", b"v"),

@@ -228,6 +228,14 @@ def test_configuration_rule_counts(srv, bkt):
         assert signed(srv, "DELETE", bkt.bucket_name, None, params={sub: ""}).status_code == 204
 
 
+def test_user_metadata_limit(srv, bkt):
+    bkt.put_object("meta-ok", b"v", headers={"x-oss-meta-a": "m" * 8000})
+    r = signed(srv, "PUT", bkt.bucket_name, "meta-big", data=b"v",
+               headers={"x-oss-meta-%d" % i: "m" * 1000 for i in range(9)})
+    assert error_of(r) == (400, "InvalidArgument", "0011-00000002")
+    assert not bkt.object_exists("meta-big")
+
+
 # --- uploads cut off, framing ------------------------------------------------------------------------------------
 
 def signed_head(srv, method, bkt, key, extra=None):

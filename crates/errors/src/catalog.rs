@@ -187,6 +187,10 @@ catalog! {
         "The tagging header is not in the key=value&key=value format.",
         "An x-oss-tagging header item has more than one = (for example aa=bb=cc).",
         "Send x-oss-tagging as key1=value1&key2=value2, URL-encoding each key and value.";
+    UserMetaTooLarge: "InvalidArgument", 400, "0011-00000002", Never,
+        "Your metadata headers exceed the maximum allowed metadata size.",
+        "The x-oss-meta-* headers (names and values together) pass 8 KB.",
+        "Keep an object's user metadata under 8 KB in all.";
     InvalidTargetType: "InvalidTargetType", 400, "0026-90000013", Never,
         "The symbolic's target file type is invalid.",
         "A symlink points at another symlink.",
@@ -401,6 +405,7 @@ pub static DIALECT_OVERRIDES: &[(Code, crate::Dialect, &str, u16)] = {
         (Code::InvalidDigestMismatch, S3, "BadDigest", 400),
         (Code::InvalidTag, S3, "InvalidTag", 400),
         (Code::InvalidTaggingHeader, S3, "InvalidTag", 400),
+        (Code::UserMetaTooLarge, S3, "MetadataTooLarge", 400),
         (Code::EntityTooLargeCopySource, S3, "InvalidRequest", 400),
         (Code::FileAlreadyExists, S3, "PreconditionFailed", 412),
         (Code::FileImmutable, S3, "AccessDenied", 403),

@@ -284,6 +284,20 @@ fn check_tags(tags: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
+/// The most user metadata an object may carry: x-oss-meta-* names and values together (OSS EC 0011-00000002).
+pub const MAX_USER_META: usize = 8 * 1024;
+
+/// User metadata (names without the `x-oss-meta-` prefix, and values) within [`MAX_USER_META`].
+pub fn check_user_meta(meta: &[(String, String)]) -> Result<()> {
+    let total: usize = meta.iter().map(|(k, v)| "x-oss-meta-".len() + k.len() + v.len()).sum();
+    if total > MAX_USER_META {
+        return Err(Error::new(Code::UserMetaTooLarge)
+            .ctx("MaxSizeAllowed", MAX_USER_META.to_string())
+            .ctx("ProposedSize", total.to_string()));
+    }
+    Ok(())
+}
+
 /// The attributes an upload sets from its headers.
 pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
     let mut a = ObjectAttrs {
@@ -302,6 +316,7 @@ pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
             a.user_meta.push((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()));
         }
     }
+    check_user_meta(&a.user_meta)?;
     if let Some(acl) = r.h("x-oss-object-acl") {
         if !OBJECT_ACLS.contains(&acl) {
             return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
@@ -970,6 +985,13 @@ pub async fn get_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_meta_limit() {
+        let meta = |n: usize| vec![("a".to_string(), "m".repeat(n))];
+        assert!(check_user_meta(&meta(MAX_USER_META - "x-oss-meta-a".len())).is_ok());
+        assert_eq!(check_user_meta(&meta(MAX_USER_META)).unwrap_err().code, Code::UserMetaTooLarge);
+    }
 
     #[test]
     fn tagging_limits() {

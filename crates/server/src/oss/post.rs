@@ -281,6 +281,7 @@ fn attrs_from_fields(f: &Fields, file_type: Option<&str>, b: &BucketRecord) -> R
             a.user_meta.push((n.to_string(), v.clone()));
         }
     }
+    super::object::check_user_meta(&a.user_meta)?;
     if let Some(acl) = f.get("x-oss-object-acl") {
         if !super::object::OBJECT_ACLS.contains(&acl) {
             return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
