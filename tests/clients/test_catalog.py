@@ -469,6 +469,9 @@ SCENARIOS = {
     "MalformedXML": lifecycle_malformed,
     "MalformedXMLTooManyObjects": batch_delete_too_many,
     "ImageTooLarge": image_too_large,
+    "CallbackTooLong": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-callback": "A" * 6000}),
+    "CallbackVarTooLong": lambda c: caught(c.bucket().put_object, "k", b"v", headers={
+        "x-oss-callback": b64('{"callbackUrl":"http://127.0.0.1:9/","callbackBody":"b"}'), "x-oss-callback-var": "A" * 6000}),
     "UserMetaTooLarge": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-meta-big": "m" * 8200}),
     "InvalidTaggingHeader": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-tagging": "aa=bb=cc"}),
     "InvalidObjectNameNotUtf8": key_not_utf8,

@@ -191,6 +191,14 @@ catalog! {
         "Your metadata headers exceed the maximum allowed metadata size.",
         "The x-oss-meta-* headers (names and values together) pass 8 KB.",
         "Keep an object's user metadata under 8 KB in all.";
+    CallbackTooLong: "InvalidArgument", 400, "0007-00000001", Never,
+        "The callback parameter is too long.",
+        "The x-oss-callback parameter (base64 JSON) is longer than 5 KB.",
+        "Keep the callback parameter under 5 KB: shorten callbackBody or move values into callback-var.";
+    CallbackVarTooLong: "InvalidArgument", 400, "0007-00000101", Never,
+        "The callback-var parameter is too long.",
+        "The x-oss-callback-var parameter (base64 JSON) is longer than 5 KB.",
+        "Keep the callback-var parameter under 5 KB.";
     InvalidTargetType: "InvalidTargetType", 400, "0026-90000013", Never,
         "The symbolic's target file type is invalid.",
         "A symlink points at another symlink.",

@@ -3,9 +3,9 @@
 
 pub use serde_json::Value as Json;
 
-/// The largest JSON document read from a client or a callback server. A POST policy and a callback parameter
-/// are at most a few KB in practice; OSS caps a callback answer at 3 MB.
-pub const MAX_JSON: usize = 3 * 1024 * 1024;
+/// The largest JSON document read: a callback server's answer, which OSS caps at 1 MB, is the largest; POST
+/// policies and callback parameters are a few KB.
+pub const MAX_JSON: usize = 1 << 20;
 
 /// Parses one JSON document of at most [`MAX_JSON`] bytes. serde_json also bounds nesting (128 levels), so no
 /// input can exhaust the stack.
