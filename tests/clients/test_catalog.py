@@ -469,6 +469,8 @@ SCENARIOS = {
     "MalformedXML": lifecycle_malformed,
     "MalformedXMLTooManyObjects": batch_delete_too_many,
     "ImageTooLarge": image_too_large,
+    "CallbackTooManyUrls": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-callback": b64(
+        '{"callbackUrl":"%s","callbackBody":"b"}' % ";".join("http://127.0.0.1:9/%d" % i for i in range(6)))}),
     "CallbackTooLong": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-callback": "A" * 6000}),
     "CallbackVarTooLong": lambda c: caught(c.bucket().put_object, "k", b"v", headers={
         "x-oss-callback": b64('{"callbackUrl":"http://127.0.0.1:9/","callbackBody":"b"}'), "x-oss-callback-var": "A" * 6000}),

@@ -199,6 +199,10 @@ catalog! {
         "The callback-var parameter is too long.",
         "The x-oss-callback-var parameter (base64 JSON) is longer than 5 KB.",
         "Keep the callback-var parameter under 5 KB.";
+    CallbackTooManyUrls: "InvalidArgument", 400, "0007-00000005", Never,
+        "The callbackUrl lists too many URLs.",
+        "The callback parameter's callbackUrl lists more than 5 URLs (separated by ;).",
+        "List at most 5 callback URLs.";
     InvalidTargetType: "InvalidTargetType", 400, "0026-90000013", Never,
         "The symbolic's target file type is invalid.",
         "A symlink points at another symlink.",

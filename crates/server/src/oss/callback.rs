@@ -53,10 +53,13 @@ pub fn parse(callback: &str, vars: Option<&str>) -> Result<Callback> {
     let url =
         j.get("callbackUrl").and_then(Json::as_str).ok_or_else(|| bad("The callbackUrl is missing.", callback))?;
     let urls: Vec<String> = url.split(';').map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
-    if urls.is_empty()
-        || urls.len() > MAX_CALLBACK_URLS
-        || !urls.iter().all(|u| u.starts_with("http://") || u.starts_with("https://"))
-    {
+    if urls.len() > MAX_CALLBACK_URLS {
+        let shown: String = url.chars().take(256).collect();
+        return Err(Error::new(Code::CallbackTooManyUrls)
+            .ctx("ArgumentName", "callbackUrl")
+            .ctx("ArgumentValue", shown));
+    }
+    if urls.is_empty() || !urls.iter().all(|u| u.starts_with("http://") || u.starts_with("https://")) {
         return Err(bad("The callbackUrl is invalid.", url));
     }
     let body =
@@ -218,7 +221,7 @@ mod tests {
             assert_eq!(parse(bad, None).unwrap_err().code, Code::InvalidArgument, "{bad}");
         }
         let six = b64(r#"{"callbackUrl":"http://a;http://b;http://c;http://d;http://e;http://f","callbackBody":"x"}"#);
-        assert_eq!(parse(&six, None).unwrap_err().code, Code::InvalidArgument);
+        assert_eq!(parse(&six, None).unwrap_err().code, Code::CallbackTooManyUrls);
         assert_eq!(parse(&"A".repeat(MAX_CALLBACK_PARAM + 1), None).unwrap_err().code, Code::CallbackTooLong);
         let ok = b64(r#"{"callbackUrl":"http://a","callbackBody":"x"}"#);
         assert_eq!(parse(&ok, Some(&"A".repeat(MAX_CALLBACK_PARAM + 1))).unwrap_err().code, Code::CallbackVarTooLong);
