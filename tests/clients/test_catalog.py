@@ -343,6 +343,36 @@ def preflight_denied(ctx):
                                           headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"}))
 
 
+def batch_delete_too_many(ctx):
+    b = ctx.bucket()
+    body = ("<Delete>" + "".join("<Object><Key>k%d</Key></Object>" % i for i in range(1001)) + "</Delete>").encode()
+    return as_oss2_error(signed(ctx.last, "POST", b.bucket_name, None, params={"delete": ""}, data=body,
+                                headers={"Content-MD5": b64(hashlib.md5(body).digest())}))
+
+
+def key_not_utf8(ctx):
+    b = ctx.bucket()
+    return as_oss2_error(requests.put("%s/%s/bad%%FFkey" % (ctx.last.endpoint, b.bucket_name), data=b"v"))
+
+
+def png(w, h):
+    """A grey PNG of w x h pixels, all black (compresses to almost nothing)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    raw = (b"\x00" * (w + 1)) * h
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def image_too_large(ctx):
+    b = ctx.bucket()
+    b.put_object("wide.png", png(30001, 1))
+    return caught(b.get_object, "wide.png", process="image/info")
+
+
 def batch_delete_empty_key(ctx):
     b = ctx.bucket()
     body = b"<Delete><Object><Key></Key></Object></Delete>"
@@ -437,6 +467,17 @@ SCENARIOS = {
     "EntityTooLarge": lambda c: form(c, {}, data=b"x" * 100),
     "EntityTooLargeCopySource": copy_too_large,
     "MalformedXML": lifecycle_malformed,
+    "MalformedXMLTooManyObjects": batch_delete_too_many,
+    "ImageTooLarge": image_too_large,
+    "CallbackTooManyUrls": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-callback": b64(
+        '{"callbackUrl":"%s","callbackBody":"b"}' % ";".join("http://127.0.0.1:9/%d" % i for i in range(6)))}),
+    "CallbackTooLong": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-callback": "A" * 6000}),
+    "CallbackVarTooLong": lambda c: caught(c.bucket().put_object, "k", b"v", headers={
+        "x-oss-callback": b64('{"callbackUrl":"http://127.0.0.1:9/","callbackBody":"b"}'), "x-oss-callback-var": "A" * 6000}),
+    "UserMetaTooLarge": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-meta-big": "m" * 8200}),
+    "InvalidTaggingHeader": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-tagging": "aa=bb=cc"}),
+    "InvalidObjectNameNotUtf8": key_not_utf8,
+    "InvalidObjectNameSlash": lambda c: caught(c.bucket().put_object, "/leading-slash", b"v"),
     "InvalidTargetBucketForLogging": lambda c: caught(c.bucket().put_bucket_logging, oss2.models.BucketLogging(new_name("none"), "p/")),
     "InvalidPart": lambda c: (lambda b, u: caught(b.complete_multipart_upload, "p", u.upload_id, [oss2.models.PartInfo(1, "00")]))(
         *(lambda b: (b, b.init_multipart_upload("p")))(c.bucket())),

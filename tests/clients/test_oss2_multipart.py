@@ -84,7 +84,7 @@ def test_errors(server, bucket):
     e = raises(bucket.complete_multipart_upload, "e", up.upload_id, [oss2.models.PartInfo(7, r1.etag)])
     check_error(server, e, oss2.exceptions.ServerError, 400, "InvalidPart")
     e = raises(bucket.upload_part, "e", up.upload_id, 10001, b"x")
-    check_error(server, e, oss2.exceptions.ServerError, 400, "InvalidPartOrder", row="InvalidPartNumber")
+    check_error(server, e, oss2.exceptions.ServerError, 400, "InvalidArgument", row="InvalidPartNumber")
     assert e.message == "Part number must be an integer between 1 and 10000, inclusive."
     bucket.abort_multipart_upload("e", up.upload_id)
     for call in (lambda: bucket.upload_part("e", up.upload_id, 1, b"x"),

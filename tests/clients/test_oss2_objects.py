@@ -74,12 +74,18 @@ def test_large_streamed_object_crc_checked_by_sdk(server, bucket):
     assert bucket.get_object("big").read() == data  # oss2 compares the CRC it computed with ours
 
 
-@pytest.mark.parametrize("key", ["../../x", "a//b", "%2e%2e/", "k" * 1023, "日本語/キー ü", "sp ace+plus&amp?q=1#h", "/lead"])
+@pytest.mark.parametrize("key", ["../../x", "a//b", "%2e%2e/", "k" * 1023, "日本語/キー ü", "sp ace+plus&amp?q=1#h", "ctl\x01\x1f"])
 def test_keys_never_reach_the_filesystem(server, bucket, key):
     bucket.put_object(key, key.encode())
     assert bucket.get_object(key).read() == key.encode()
     assert key in [o.key for o in oss2.ObjectIteratorV2(bucket)]
     bucket.delete_object(key)
+
+
+@pytest.mark.parametrize("key", ["/lead", "\\lead"])
+def test_leading_slash_or_backslash_is_invalid_object_name(server, bucket, key):
+    e = raises(bucket.put_object, key, b"x")
+    check_error(server, e, oss2.exceptions.InvalidObjectName, 400, "InvalidObjectName", row="InvalidObjectNameSlash")
 
 
 def test_invalid_object_name_too_long(server, bucket):

@@ -67,14 +67,22 @@ catalog! {
         "The specified bucket is not valid.",
         "Bucket names are 3 to 63 characters of lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
         "Choose a name that follows the bucket naming rules.";
-    InvalidObjectNameEmpty: "InvalidObjectName", 400, "0026-90000002", Never,
+    InvalidObjectNameEmpty: "InvalidObjectName", 400, "0016-00000001", Never,
         "The Object name can not be empty.",
         "The request names an object with an empty key.",
         "Give the object a key of 1 to 1023 bytes.";
-    InvalidObjectNameTooLong: "InvalidObjectName", 400, "0026-90000003", Never,
+    InvalidObjectNameTooLong: "InvalidObjectName", 400, "0016-00000002", Never,
         "The Length of Object name must be less than 1024.",
         "The object key is 1024 bytes or longer in UTF-8.",
         "Shorten the key to at most 1023 bytes.";
+    InvalidObjectNameNotUtf8: "InvalidObjectName", 400, "0016-00000004", Never,
+        "The specified object name is not valid UTF-8.",
+        "The object key in the request path, once percent-decoded, is not UTF-8.",
+        "Encode object names in UTF-8 and percent-encode them in the path.";
+    InvalidObjectNameSlash: "InvalidObjectName", 400, "0016-00000005", Never,
+        "The Object name can not start with a forward slash or a backslash.",
+        "The object key starts with / or \\ (for example the path //test.txt).",
+        "Remove the leading slash or backslash from the key.";
     TooManyBuckets: "TooManyBuckets", 400, "0015-90000002", Never,
         "You have attempted to create more buckets than allowed.",
         "The user already owns as many buckets as the server's --max-buckets allows.",
@@ -135,6 +143,10 @@ catalog! {
         "The XML you provided was not well-formed or did not validate against our published schema.",
         "The request body is not well-formed XML, or lacks an element the operation needs.",
         "Send the XML body the operation documents.";
+    MalformedXMLTooManyObjects: "MalformedXML", 400, "0016-00000609", Never,
+        "The XML you provided was not well-formed or did not validate against our published schema.",
+        "A DeleteMultipleObjects body lists more than 1000 objects.",
+        "Delete at most 1000 objects per request; use several requests, or a lifecycle rule.";
     InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging", 400, "0015-90000003", Never,
         "Put bucket log requester is not target bucket owner.",
         "The logging target bucket does not exist or belongs to another user.",
@@ -151,7 +163,7 @@ catalog! {
         "The list of parts was not in ascending order.",
         "CompleteMultipartUpload lists parts out of ascending PartNumber order.",
         "Sort the parts by PartNumber.";
-    InvalidPartNumber: "InvalidPartOrder", 400, "0026-90000010", Never,
+    InvalidPartNumber: "InvalidArgument", 400, "0017-00000220", Never,
         "Part number must be an integer between 1 and 10000, inclusive.",
         "A part number outside 1..10000.",
         "Number parts from 1 to 10000.";
@@ -167,10 +179,30 @@ catalog! {
         "The Content-MD5 you specified was invalid.",
         "The body's MD5 does not match Content-MD5 (S3 calls this BadDigest).",
         "Send the base64 MD5 of the exact body bytes.";
-    InvalidTag: "InvalidArgument", 400, "0026-90000027", Never,
+    InvalidTag: "InvalidArgument", 400, "0010-00000217", Never,
         "The tag provided was not a valid tag.",
-        "More than 10 tags on an object, or a tag key over 128 bytes or a value over 256 (S3 calls this InvalidTag).",
-        "Keep to 10 tags, keys of 1 to 128 bytes and values of at most 256.";
+        "More than 10 tags on an object, a tag key over 128 characters or a value over 256, or one key twice (S3 calls this InvalidTag).",
+        "Keep to 10 tags with distinct keys of 1 to 128 characters and values of at most 256.";
+    InvalidTaggingHeader: "InvalidArgument", 400, "0010-00000219", Never,
+        "The tagging header is not in the key=value&key=value format.",
+        "An x-oss-tagging header item has more than one = (for example aa=bb=cc).",
+        "Send x-oss-tagging as key1=value1&key2=value2, URL-encoding each key and value.";
+    UserMetaTooLarge: "InvalidArgument", 400, "0011-00000002", Never,
+        "Your metadata headers exceed the maximum allowed metadata size.",
+        "The x-oss-meta-* headers (names and values together) pass 8 KB.",
+        "Keep an object's user metadata under 8 KB in all.";
+    CallbackTooLong: "InvalidArgument", 400, "0007-00000001", Never,
+        "The callback parameter is too long.",
+        "The x-oss-callback parameter (base64 JSON) is longer than 5 KB.",
+        "Keep the callback parameter under 5 KB: shorten callbackBody or move values into callback-var.";
+    CallbackVarTooLong: "InvalidArgument", 400, "0007-00000101", Never,
+        "The callback-var parameter is too long.",
+        "The x-oss-callback-var parameter (base64 JSON) is longer than 5 KB.",
+        "Keep the callback-var parameter under 5 KB.";
+    CallbackTooManyUrls: "InvalidArgument", 400, "0007-00000005", Never,
+        "The callbackUrl lists too many URLs.",
+        "The callback parameter's callbackUrl lists more than 5 URLs (separated by ;).",
+        "List at most 5 callback URLs.";
     InvalidTargetType: "InvalidTargetType", 400, "0026-90000013", Never,
         "The symbolic's target file type is invalid.",
         "A symlink points at another symlink.",
@@ -187,6 +219,10 @@ catalog! {
         "The WORM Configuration is invalid.",
         "The retention days are outside 1..25550, the WORM id does not match, or the state does not allow the change.",
         "Check the WORM id and state with GetBucketWorm, and the retention days.";
+    ImageTooLarge: "ImageTooLarge", 400, "0040-00000012", Never,
+        "The image size exceeds the limit.",
+        "An x-oss-process source image passes 30,000 pixels a side or 250 million pixels in all.",
+        "Process a smaller image; OSS image processing reads sources up to 30,000 x 30,000 and 250 million pixels.";
     InvalidRange: "InvalidRange", 416, "0026-90000025", Never,
         "The requested range is not satisfiable",
         "An S3 request asked for a byte range that starts beyond the object's end.",
@@ -376,9 +412,12 @@ pub static DIALECT_OVERRIDES: &[(Code, crate::Dialect, &str, u16)] = {
         (Code::InvalidAccessKeyIdChars, S3, "InvalidAccessKeyId", 403),
         (Code::InvalidObjectNameEmpty, S3, "InvalidArgument", 400),
         (Code::InvalidObjectNameTooLong, S3, "KeyTooLongError", 400),
+        (Code::InvalidObjectNameNotUtf8, S3, "InvalidURI", 400),
         (Code::InvalidPartNumber, S3, "InvalidArgument", 400),
         (Code::InvalidDigestMismatch, S3, "BadDigest", 400),
         (Code::InvalidTag, S3, "InvalidTag", 400),
+        (Code::InvalidTaggingHeader, S3, "InvalidTag", 400),
+        (Code::UserMetaTooLarge, S3, "MetadataTooLarge", 400),
         (Code::EntityTooLargeCopySource, S3, "InvalidRequest", 400),
         (Code::FileAlreadyExists, S3, "PreconditionFailed", 412),
         (Code::FileImmutable, S3, "AccessDenied", 403),

@@ -9,6 +9,7 @@ use ossd_engine::model::UserRecord;
 use ossd_errors::{Code, Error, Result};
 use ossd_sign::aws;
 use ossd_sign::constant_time_eq;
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// What the request's x-amz-content-sha256 promises about its body.
@@ -146,26 +147,33 @@ fn v4_check(
     Ok((want.key, want.scope))
 }
 
+/// Parses what follows `AWS4-HMAC-SHA256 ` in an Authorization header: the five credential scope parts
+/// (key id, date, region, service, `aws4_request`), SignedHeaders and Signature.
+pub fn parse_v4_header(rest: &str) -> Result<(Vec<&str>, &str, &str)> {
+    let (mut cred, mut signed, mut sig) = ("", "", "");
+    for item in rest.split(',').map(str::trim) {
+        if let Some(v) = item.strip_prefix("Credential=") {
+            cred = v;
+        } else if let Some(v) = item.strip_prefix("SignedHeaders=") {
+            signed = v;
+        } else if let Some(v) = item.strip_prefix("Signature=") {
+            sig = v;
+        }
+    }
+    let parts: Vec<&str> = cred.split('/').collect();
+    if parts.len() != 5 || signed.is_empty() || sig.is_empty() {
+        return Err(Error::new(Code::AccessDenied).msg("The authorization header is malformed."));
+    }
+    Ok((parts, signed, sig))
+}
+
 /// Authenticates an S3 request; Ok(None) for an anonymous one.
 pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRecord, S3Auth)>> {
     let hs = headers(r);
     let (v4_path, v2_resource) = paths(r);
     if let Some(a) = r.h("authorization") {
         if let Some(rest) = a.strip_prefix("AWS4-HMAC-SHA256 ") {
-            let (mut cred, mut signed, mut sig) = ("", "", "");
-            for item in rest.split(',').map(str::trim) {
-                if let Some(v) = item.strip_prefix("Credential=") {
-                    cred = v;
-                } else if let Some(v) = item.strip_prefix("SignedHeaders=") {
-                    signed = v;
-                } else if let Some(v) = item.strip_prefix("Signature=") {
-                    sig = v;
-                }
-            }
-            let parts: Vec<&str> = cred.split('/').collect();
-            if parts.len() != 5 || signed.is_empty() || sig.is_empty() {
-                return Err(Error::new(Code::AccessDenied).msg("The authorization header is malformed."));
-            }
+            let (parts, signed, sig) = parse_v4_header(rest)?;
             let user = auth::user(state, parts[0]).await?;
             check_region(state, parts[2])?;
             // The request time is x-amz-date, or else the Date header (which SigV4 then signs in basic ISO form).
@@ -279,8 +287,12 @@ pub struct ChunkDecoder {
     st: St,
     ctx: Option<ChunkCtx>,
     prev: String,
-    chunk: Vec<u8>,
+    /// The SHA-256 of the chunk being read, fed as it arrives: a chunk is never held whole, whatever size it declares.
+    chunk: Sha256,
 }
+
+/// The longest chunk-header or trailer line accepted.
+pub const MAX_CHUNK_LINE: usize = 4096;
 
 fn bad_chunk(why: &str) -> Error {
     Error::new(Code::InvalidArgument)
@@ -291,11 +303,13 @@ fn bad_chunk(why: &str) -> Error {
 impl ChunkDecoder {
     pub fn new(ctx: Option<ChunkCtx>) -> ChunkDecoder {
         let prev = ctx.as_ref().map(|c| c.seed.clone()).unwrap_or_default();
-        ChunkDecoder { buf: BytesMut::new(), st: St::Header, ctx, prev, chunk: Vec::new() }
+        ChunkDecoder { buf: BytesMut::new(), st: St::Header, ctx, prev, chunk: Sha256::new() }
     }
 
     fn line(&mut self) -> Option<String> {
-        let i = self.buf.windows(2).position(|w| w == b"\r\n")?;
+        // Only the first MAX_CHUNK_LINE bytes can hold the line: never scan a large buffered frame.
+        let head = &self.buf[..self.buf.len().min(MAX_CHUNK_LINE + 2)];
+        let i = head.windows(2).position(|w| w == b"\r\n")?;
         let l = String::from_utf8_lossy(&self.buf[..i]).into_owned();
         self.buf.advance(i + 2);
         Some(l)
@@ -303,7 +317,16 @@ impl ChunkDecoder {
 
     fn verify(&mut self, sig: Option<&str>) -> Result<()> {
         if let Some(ctx) = &self.ctx {
-            let want = aws::v4_chunk_signature(&ctx.key, &ctx.datetime, &ctx.scope, &self.prev, &self.chunk);
+            let digest = std::mem::take(&mut self.chunk).finalize();
+            let empty = util::hex_lower(&Sha256::digest(b""));
+            let sts = format!(
+                "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{empty}\n{}",
+                ctx.datetime,
+                ctx.scope,
+                self.prev,
+                util::hex_lower(&digest)
+            );
+            let want = util::hex_lower(&ossd_sign::hmac256(&ctx.key, sts.as_bytes()));
             let got = sig.unwrap_or("");
             if !constant_time_eq(want.as_bytes(), got.as_bytes()) {
                 return Err(Error::new(Code::SignatureDoesNotMatch)
@@ -312,7 +335,7 @@ impl ChunkDecoder {
             }
             self.prev = want;
         }
-        self.chunk.clear();
+        self.chunk = Sha256::new();
         Ok(())
     }
 
@@ -324,7 +347,7 @@ impl ChunkDecoder {
             match &mut self.st {
                 St::Header => {
                     let Some(l) = self.line() else {
-                        if self.buf.len() > 4096 {
+                        if self.buf.len() > MAX_CHUNK_LINE {
                             return Err(bad_chunk("a chunk header is too long"));
                         }
                         return Ok(out);
@@ -348,7 +371,7 @@ impl ChunkDecoder {
                     let piece = self.buf.split_to(n).freeze();
                     *left -= n;
                     if self.ctx.is_some() {
-                        self.chunk.extend_from_slice(&piece);
+                        self.chunk.update(&piece);
                     }
                     out.push(piece);
                     if *left == 0 {
@@ -368,7 +391,12 @@ impl ChunkDecoder {
                     self.st = St::Header;
                 }
                 St::Trailer => {
-                    let Some(l) = self.line() else { return Ok(out) };
+                    let Some(l) = self.line() else {
+                        if self.buf.len() > MAX_CHUNK_LINE {
+                            return Err(bad_chunk("a trailer line is too long"));
+                        }
+                        return Ok(out);
+                    };
                     if l.is_empty() {
                         self.st = St::Done;
                     }
@@ -425,6 +453,39 @@ mod tests {
         let forged = body.replace("abc\r\n", "abd\r\n");
         let mut d = ChunkDecoder::new(Some(ctx));
         assert_eq!(d.push(forged.as_bytes()).unwrap_err().code, Code::SignatureDoesNotMatch);
+    }
+
+    #[test]
+    fn huge_declared_chunks_and_long_lines() {
+        // A chunk that declares 2^64-1 bytes is read as it comes and never held whole.
+        let mut d = ChunkDecoder::new(None);
+        let out: Vec<u8> = d.push(b"ffffffffffffffff\r\nabc").unwrap().concat();
+        assert_eq!(out, b"abc");
+        assert!(d.finish().is_err());
+        // Past usize: not a size.
+        assert!(ChunkDecoder::new(None).push(b"1ffffffffffffffffff\r\n").is_err());
+        assert!(ChunkDecoder::new(None).push(&[b'1'; 5000]).is_err());
+        assert!(ChunkDecoder::new(None).push(b"-1\r\n").is_err());
+        let mut d = ChunkDecoder::new(None);
+        d.push(b"0\r\n").unwrap();
+        assert!(d.push(&[b'x'; 5000]).is_err(), "an endless trailer line");
+    }
+
+    #[test]
+    fn v4_headers() {
+        let (parts, signed, sig) = parse_v4_header(
+            "Credential=AK/20240101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab",
+        )
+        .unwrap();
+        assert_eq!(
+            (parts, signed, sig),
+            (vec!["AK", "20240101", "us-east-1", "s3", "aws4_request"], "host;x-amz-date", "ab")
+        );
+        for bad in
+            ["", ",,,", "Credential=a/b", "Credential=a/b/c/d/e, SignedHeaders=host", "Credential=////, Signature=x"]
+        {
+            assert_eq!(parse_v4_header(bad).unwrap_err().code, Code::AccessDenied, "{bad}");
+        }
     }
 
     #[test]

@@ -75,7 +75,10 @@ fn parse_rfc1123(s: &str) -> Option<i64> {
     let (d, y): (u32, i64) = (d.parse().ok()?, y.parse().ok()?);
     let mut t = hms.split(':').map(|p| p.parse::<i64>().ok());
     let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
-    if t.next().is_some() || !(1..=31).contains(&d) || y < 1970 || h > 23 || mi > 59 || se > 60 {
+    if h < 0 || mi < 0 || se < 0 {
+        return None;
+    }
+    if t.next().is_some() || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
@@ -84,7 +87,8 @@ fn parse_rfc1123(s: &str) -> Option<i64> {
 /// Parses `20231203T121212Z` to Unix seconds.
 pub fn parse_basic_iso(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !digits(0..8) || !digits(9..15) {
         return None;
     }
     let n = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
@@ -122,6 +126,25 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_dates_do_not_overflow() {
+        for bad in [
+            "Tue, 07 Jul 9223372036854775807 21:53:04 GMT",
+            "Tue, 07 Jul 2010 -1:53:04 GMT",
+            "Tue, 07 Jul 2010 21:-53:04 GMT",
+            "Tue, 07 Jul 2010 9223372036854775807:00:00 GMT",
+            "Tue, 99 Jul 2010 21:53:04 GMT",
+            "",
+            ", , , ,",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+        for bad in ["+0000101T000000Z", "99999999T999999Z", "2024010１T00000Z", "20240101T000000", ""] {
+            assert_eq!(parse_basic_iso(bad), None, "{bad}");
+        }
+        assert!(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT").is_some());
+    }
 
     #[test]
     fn lenient_http_dates() {

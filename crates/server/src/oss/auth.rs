@@ -75,7 +75,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
             .map_err(|_| Error::invalid_argument("Expires", expires, "Expires is not a number."))?;
         if util::now_secs() > exp {
             return Err(Error::new(Code::AccessDeniedExpired)
-                .ctx("Expires", util::http_date(exp * 1000))
+                .ctx("Expires", util::http_date(exp.saturating_mul(1000)))
                 .ctx("ServerTime", util::http_date(util::now_secs() * 1000)));
         }
         verify_v1(r, &user, sig, expires)?;
@@ -104,12 +104,12 @@ fn check_skew(parsed: Option<i64>, raw: &str) -> Result<()> {
 /// `missing` when there is no valid time at all. Every dialect's verifier uses it.
 pub fn skew_check(parsed: Option<i64>, raw: &str, missing: &'static str) -> Result<()> {
     let Some(t) = parsed else {
-        return Err(Error::new(Code::AccessDenied).msg(missing).ctx("Date", raw));
+        return Err(Error::new(Code::AccessDenied).msg(missing).ctx("Date", raw.chars().take(64).collect::<String>()));
     };
     let now = util::now_secs();
     if (t - now).abs() > MAX_SKEW_SECS {
         return Err(Error::new(Code::RequestTimeTooSkewed)
-            .ctx("RequestTime", raw)
+            .ctx("RequestTime", raw.chars().take(64).collect::<String>())
             .ctx("ServerTime", util::iso8601(now * 1000))
             .ctx("MaxAllowedSkewMilliseconds", (MAX_SKEW_SECS * 1000).to_string()));
     }
@@ -218,9 +218,10 @@ async fn presigned_v4(state: &Arc<State>, r: &Req) -> Result<UserRecord> {
         .ok_or_else(|| Error::invalid_argument("x-oss-date", datetime, "Invalid x-oss-date."))?;
     let e: i64 =
         expires.parse().map_err(|_| Error::invalid_argument("x-oss-expires", expires, "Invalid x-oss-expires."))?;
-    if util::now_secs() > t + e {
+    let until = t.saturating_add(e);
+    if util::now_secs() > until {
         return Err(Error::new(Code::AccessDeniedExpired)
-            .ctx("Expires", util::iso8601((t + e) * 1000))
+            .ctx("Expires", util::iso8601(until.saturating_mul(1000)))
             .ctx("ServerTime", util::iso8601(util::now_secs() * 1000)));
     }
     let a = V4Auth {

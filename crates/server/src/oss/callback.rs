@@ -23,8 +23,17 @@ pub struct Callback {
     pub vars: Vec<(String, String)>,
 }
 
+/// The longest callback and callback-var parameters, base64 as sent (OSS: 5 KB, EC 0007-00000001 and
+/// 0007-00000101).
+pub const MAX_CALLBACK_PARAM: usize = 5 * 1024;
+/// The most URLs one callbackUrl may list (OSS: 5, EC 0007-00000005).
+pub const MAX_CALLBACK_URLS: usize = 5;
+/// The largest answer read from a callback server (OSS: "The size of the response body cannot exceed 1 MB").
+pub const MAX_CALLBACK_ANSWER: usize = 1 << 20;
+
 fn bad(msg: &'static str, value: &str) -> Error {
-    Error::new(Code::InvalidArgument).msg(msg).ctx("ArgumentName", "callback").ctx("ArgumentValue", value)
+    let shown: String = value.chars().take(256).collect();
+    Error::new(Code::InvalidArgument).msg(msg).ctx("ArgumentName", "callback").ctx("ArgumentValue", shown)
 }
 
 fn decode_b64_json(v: &str, what: &'static str) -> Result<Json> {
@@ -34,12 +43,23 @@ fn decode_b64_json(v: &str, what: &'static str) -> Result<Json> {
 
 /// Parses the callback parameter and its variables (both base64 JSON).
 pub fn parse(callback: &str, vars: Option<&str>) -> Result<Callback> {
+    if callback.len() > MAX_CALLBACK_PARAM {
+        return Err(Error::new(Code::CallbackTooLong).ctx("ArgumentName", "callback"));
+    }
+    if vars.is_some_and(|v| v.len() > MAX_CALLBACK_PARAM) {
+        return Err(Error::new(Code::CallbackVarTooLong).ctx("ArgumentName", "callback-var"));
+    }
     let j = decode_b64_json(callback, "The callback configuration is not json format.")?;
     let url =
         j.get("callbackUrl").and_then(Json::as_str).ok_or_else(|| bad("The callbackUrl is missing.", callback))?;
     let urls: Vec<String> = url.split(';').map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
-    if urls.is_empty() || urls.len() > 5 || !urls.iter().all(|u| u.starts_with("http://") || u.starts_with("https://"))
-    {
+    if urls.len() > MAX_CALLBACK_URLS {
+        let shown: String = url.chars().take(256).collect();
+        return Err(Error::new(Code::CallbackTooManyUrls)
+            .ctx("ArgumentName", "callbackUrl")
+            .ctx("ArgumentValue", shown));
+    }
+    if urls.is_empty() || !urls.iter().all(|u| u.starts_with("http://") || u.starts_with("https://")) {
         return Err(bad("The callbackUrl is invalid.", url));
     }
     let body =
@@ -55,7 +75,7 @@ pub fn parse(callback: &str, vars: Option<&str>) -> Result<Callback> {
     };
     if let Some(v) = vars {
         let vj = decode_b64_json(v, "The callback-var is not json format.")?;
-        if let Json::Obj(m) = vj {
+        if let Json::Object(m) = vj {
             for (k, v) in m {
                 if k.starts_with("x:") {
                     cb.vars.push((k, v.as_str().map(str::to_string).unwrap_or_default()));
@@ -120,7 +140,9 @@ async fn post(
         .map_err(|_| "no answer within 5 s".to_string())?
         .map_err(|e| format!("request: {e}"))?;
     let status = resp.status().as_u16();
-    let body = tokio::time::timeout(Duration::from_secs(5), resp.into_body().collect())
+    // The answer is read only up to the size a callback answer may have.
+    let limited = http_body_util::Limited::new(resp.into_body(), MAX_CALLBACK_ANSWER);
+    let body = tokio::time::timeout(Duration::from_secs(5), limited.collect())
         .await
         .map_err(|_| "body timed out".to_string())?
         .map_err(|e| format!("body: {e}"))?
@@ -199,5 +221,12 @@ mod tests {
         ] {
             assert_eq!(parse(bad, None).unwrap_err().code, Code::InvalidArgument, "{bad}");
         }
+        let six = b64(r#"{"callbackUrl":"http://a;http://b;http://c;http://d;http://e;http://f","callbackBody":"x"}"#);
+        assert_eq!(parse(&six, None).unwrap_err().code, Code::CallbackTooManyUrls);
+        assert_eq!(parse(&"A".repeat(MAX_CALLBACK_PARAM + 1), None).unwrap_err().code, Code::CallbackTooLong);
+        let ok = b64(r#"{"callbackUrl":"http://a","callbackBody":"x"}"#);
+        assert_eq!(parse(&ok, Some(&"A".repeat(MAX_CALLBACK_PARAM + 1))).unwrap_err().code, Code::CallbackVarTooLong);
+        // Deeply nested JSON is refused, not recursed into.
+        assert_eq!(parse(&b64(&"[".repeat(3000)), None).unwrap_err().code, Code::InvalidArgument);
     }
 }

@@ -154,7 +154,7 @@ pub fn parse_website(raw: &[u8]) -> Result<Website> {
     }
     let error = doc.child("ErrorDocument").and_then(|n| n.text_of("Key")).map(|s| s.trim().to_string());
     if let Some(e) = &error {
-        ossd_engine::names::check_object_name(e)?;
+        ossd_engine::names::check_object_name_in(e, ossd_errors::Dialect::Oss)?;
     }
     Ok(Website { index, error })
 }

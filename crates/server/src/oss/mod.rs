@@ -2,15 +2,18 @@
 
 pub mod auth;
 mod bucket;
-mod callback;
+pub mod callback;
 pub mod config;
-mod image;
+pub mod image;
 mod multipart;
 mod object;
-mod post;
+pub mod post;
 mod web;
 mod worm;
 pub mod xml;
+
+pub use multipart::parse_part_number;
+pub use object::{parse_range, parse_tagging_header, MAX_DELETE_OBJECTS};
 
 use crate::body::Body;
 use crate::util;
@@ -224,7 +227,9 @@ pub async fn handle(
         s3: None,
     };
     let is_head = r.method == Method::HEAD;
-    let result = if r.method == Method::OPTIONS {
+    let result = if let Err(e) = check_key(&r) {
+        Err(e)
+    } else if r.method == Method::OPTIONS {
         // A CORS preflight is anonymous by definition.
         web::preflight(state, &r).await
     } else {
@@ -289,6 +294,14 @@ pub async fn handle(
         operation: operation(&r),
     });
     resp
+}
+
+/// The object key of a request follows its dialect's naming rules (UTF-8, length, leading slash), for every
+/// operation, before authentication or any other work.
+fn check_key(r: &Req) -> Result<()> {
+    let Some(key) = &r.key else { return Ok(()) };
+    ossd_engine::names::decode_object_name(r.raw_path.as_bytes())?;
+    ossd_engine::names::check_object_name_in(key, r.dialect)
 }
 
 /// Applies the configured QPS and bandwidth limits before any work is done.
@@ -581,6 +594,11 @@ pub fn check_access(r: &Req, b: &BucketRecord, obj_acl: Option<&str>, write: boo
 /// Collects a small request body (XML documents), bounded by `limit` bytes.
 pub async fn read_small_body(state: &State, body: Incoming, limit: usize) -> Result<Bytes> {
     let mut body = body;
+    // A declared Content-Length past the cap is refused before a byte of the body is read.
+    let declared = http_body::Body::size_hint(&body).lower();
+    if declared > limit as u64 {
+        return Err(Error::new(Code::EntityTooLarge).ctx("MaxSizeAllowed", limit.to_string()));
+    }
     let mut buf = bytes::BytesMut::new();
     loop {
         let frame = match tokio::time::timeout(state.idle_timeout, body.frame()).await {

@@ -26,7 +26,7 @@ fn enc(r: &Req, s: &str) -> String {
 
 pub async fn initiate(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     let attrs = attrs_from_headers(r, b)?;
     let engine = state.engine.clone();
@@ -44,9 +44,17 @@ fn part_number(r: &Req) -> Result<u32> {
     let Some(p) = r.q("partNumber") else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "partNumber"));
     };
+    parse_part_number(p)
+}
+
+/// A part number as UploadPart takes it: an integer in 1..=10000, or InvalidArgument (EC 0017-00000220).
+pub fn parse_part_number(p: &str) -> Result<u32> {
     match p.trim().parse::<u32>() {
         Ok(n) if (1..=MAX_PART_NUMBER).contains(&n) => Ok(n),
-        _ => Err(Error::new(Code::InvalidPartNumber).ctx("ArgumentName", "partNumber").ctx("ArgumentValue", p)),
+        _ => {
+            let shown: String = p.chars().take(64).collect();
+            Err(Error::new(Code::InvalidPartNumber).ctx("ArgumentName", "partNumber").ctx("ArgumentValue", shown))
+        }
     }
 }
 

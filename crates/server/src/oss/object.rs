@@ -251,7 +251,15 @@ pub fn check_md5(content_md5: &str, md5: &[u8]) -> Result<()> {
     }
 }
 
-fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
+/// The `x-oss-tagging` header: `key` or `key=value` items joined by `&`, each URL-encoded (OSS EC 0010-00000219
+/// for any other form), then the tag limits.
+pub fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
+    if let Some(item) = v.split('&').find(|item| item.matches('=').count() > 1) {
+        let shown: String = item.chars().take(256).collect();
+        return Err(Error::new(Code::InvalidTaggingHeader)
+            .ctx("ArgumentName", "x-oss-tagging")
+            .ctx("ArgumentValue", shown));
+    }
     let tags = util::parse_query(v);
     check_tags(&tags)?;
     Ok(tags)
@@ -264,10 +272,28 @@ fn check_tags(tags: &[(String, String)]) -> Result<()> {
     if tags.len() > 10 {
         return Err(bad(&tags.len().to_string(), "Object tags cannot be greater than 10."));
     }
-    for (k, v) in tags {
-        if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            return Err(bad(k, "The tag key must be 1 to 128 bytes and the value at most 256."));
+    for (i, (k, v)) in tags.iter().enumerate() {
+        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
+            let shown: String = k.chars().take(128).collect();
+            return Err(bad(&shown, "The tag key must be 1 to 128 characters and the value at most 256."));
         }
+        if tags[..i].iter().any(|(seen, _)| seen == k) {
+            return Err(bad(k, "Cannot provide multiple Tags with the same key."));
+        }
+    }
+    Ok(())
+}
+
+/// The most user metadata an object may carry: x-oss-meta-* names and values together (OSS EC 0011-00000002).
+pub const MAX_USER_META: usize = 8 * 1024;
+
+/// User metadata (names without the `x-oss-meta-` prefix, and values) within [`MAX_USER_META`].
+pub fn check_user_meta(meta: &[(String, String)]) -> Result<()> {
+    let total: usize = meta.iter().map(|(k, v)| "x-oss-meta-".len() + k.len() + v.len()).sum();
+    if total > MAX_USER_META {
+        return Err(Error::new(Code::UserMetaTooLarge)
+            .ctx("MaxSizeAllowed", MAX_USER_META.to_string())
+            .ctx("ProposedSize", total.to_string()));
     }
     Ok(())
 }
@@ -290,6 +316,7 @@ pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
             a.user_meta.push((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()));
         }
     }
+    check_user_meta(&a.user_meta)?;
     if let Some(acl) = r.h("x-oss-object-acl") {
         if !OBJECT_ACLS.contains(&acl) {
             return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
@@ -335,7 +362,7 @@ fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>) -> Result<Response<
 
 pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     reject_unsupported_write_headers(r)?;
     let attrs = attrs_from_headers(r, b)?;
@@ -358,7 +385,7 @@ pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Inc
 
 pub async fn append_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     reject_unsupported_write_headers(r)?;
     let position = match r.q("position") {
@@ -683,6 +710,12 @@ pub async fn delete_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Res
     empty(StatusCode::NO_CONTENT)
 }
 
+/// DeleteMultipleObjects deletes at most this many objects per request (OSS EC 0016-00000609).
+pub const MAX_DELETE_OBJECTS: usize = 1000;
+/// The largest DeleteMultipleObjects body read: 1000 keys of 1023 bytes, every byte written as a five-byte
+/// entity, still fit (ossd's own bound; OSS documents none).
+pub const MAX_DELETE_BODY: usize = 6 << 20;
+
 pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     check_access(r, b, None, true)?;
     if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
@@ -695,18 +728,23 @@ pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body
     if md5.is_none() && !s3_checksum {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "Content-MD5"));
     }
-    let raw = read_small_body(state, body, 2 * 1024 * 1024).await?;
+    let raw = read_small_body(state, body, MAX_DELETE_BODY).await?;
     if let Some(md5) = md5 {
         check_md5(&md5, Md5::digest(&raw).as_slice())?;
     }
     let doc = parse(&raw, "Delete")?;
     let quiet = doc.text_of("Quiet").map(|q| q.trim().eq_ignore_ascii_case("true")).unwrap_or(false);
     let keys: Vec<String> = doc.all("Object").map(|o| o.text_of("Key").unwrap_or("").to_string()).collect();
-    if keys.is_empty() || keys.len() > 1000 {
-        return Err(Error::new(Code::MalformedXML).ctx("Detail", format!("{} objects in Delete", keys.len())));
+    if keys.is_empty() {
+        return Err(Error::new(Code::MalformedXML).ctx("Detail", "no Object in Delete"));
+    }
+    if keys.len() > MAX_DELETE_OBJECTS {
+        return Err(
+            Error::new(Code::MalformedXMLTooManyObjects).ctx("Detail", format!("{} objects in Delete", keys.len()))
+        );
     }
     for k in &keys {
-        ossd_engine::names::check_object_name(k)?;
+        ossd_engine::names::check_object_name_in(k, r.dialect)?;
     }
     let engine = state.engine.clone();
     let bucket = b.name.clone();
@@ -775,7 +813,7 @@ pub async fn copy_source_object(state: &Arc<State>, r: &Req) -> Result<ObjectRec
 
 pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     let sse = check_sse(r)?;
     let src = copy_source_object(state, r).await?;
@@ -907,12 +945,13 @@ pub async fn delete_object_tagging(state: &Arc<State>, r: &Req, b: &BucketRecord
 
 pub async fn put_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     let key = r.key()?.to_string();
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
     let Some(target) = r.h("x-oss-symlink-target") else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-symlink-target"));
     };
-    let target = util::decode(target, false);
+    let target = ossd_engine::names::decode_object_name(target.as_bytes())?;
+    ossd_engine::names::check_object_name_in(&target, r.dialect)?;
     let attrs = attrs_from_headers(r, b)?;
     let forbid = r.flag("x-oss-forbid-overwrite");
     let engine = state.engine.clone();
@@ -946,6 +985,51 @@ pub async fn get_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_meta_limit() {
+        let meta = |n: usize| vec![("a".to_string(), "m".repeat(n))];
+        assert!(check_user_meta(&meta(MAX_USER_META - "x-oss-meta-a".len())).is_ok());
+        assert_eq!(check_user_meta(&meta(MAX_USER_META)).unwrap_err().code, Code::UserMetaTooLarge);
+    }
+
+    #[test]
+    fn tagging_limits() {
+        assert_eq!(parse_tagging_header("a=1&b&c=x%20y").unwrap().len(), 3);
+        assert_eq!(parse_tagging_header("aa=bb=cc").unwrap_err().code, Code::InvalidTaggingHeader);
+        let eleven: Vec<String> = (0..11).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(parse_tagging_header(&eleven.join("&")).unwrap_err().code, Code::InvalidTag);
+        assert!(parse_tagging_header(&eleven[..10].join("&")).is_ok());
+        assert_eq!(parse_tagging_header("a=1&a=2").unwrap_err().code, Code::InvalidTag);
+        assert_eq!(parse_tagging_header(&format!("{}=v", "k".repeat(129))).unwrap_err().code, Code::InvalidTag);
+        assert_eq!(parse_tagging_header(&format!("k={}", "v".repeat(257))).unwrap_err().code, Code::InvalidTag);
+        // Lengths are in characters: 128 three-byte characters are a valid key.
+        assert!(parse_tagging_header(&format!("{}=v", util::encode(&"語".repeat(128)))).is_ok());
+        assert_eq!(parse_tagging_header("=v").unwrap_err().code, Code::InvalidTag);
+    }
+
+    #[test]
+    fn hostile_ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 10)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 10)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 10)));
+        assert_eq!(parse_range("bytes=0-18446744073709551615", 100), Some((0, 100)));
+        for odd in [
+            "bytes=",
+            "bytes=abc",
+            "bytes=5-1",
+            "bytes=-0",
+            "bytes=100-",
+            "bytes=0-0,1-1",
+            "items=0-1",
+            "bytes=--1",
+            "bytes=99999999999999999999-",
+            "bytes=-18446744073709551616",
+        ] {
+            assert_eq!(parse_range(odd, 100), None, "{odd}");
+        }
+        assert_eq!(parse_range("bytes=0-0", 0), None);
+    }
 
     #[test]
     fn ranges() {

@@ -35,8 +35,14 @@ fn malformed(why: &str) -> Error {
     Error::new(Code::MalformedPOSTRequest).ctx("Detail", why)
 }
 
+/// Where a form's bytes come from: a request body as it arrives, or bytes already in hand (tests, fuzzing).
+enum Source {
+    Body(Incoming),
+    Bytes(Option<Bytes>),
+}
+
 struct Form {
-    body: Incoming,
+    source: Source,
     buf: BytesMut,
     idle: std::time::Duration,
 }
@@ -44,8 +50,20 @@ struct Form {
 impl Form {
     /// Reads more of the body; false at its end.
     async fn more(&mut self) -> Result<bool> {
+        let body = match &mut self.source {
+            Source::Body(b) => b,
+            Source::Bytes(b) => {
+                return Ok(match b.take() {
+                    Some(d) => {
+                        self.buf.extend_from_slice(&d);
+                        true
+                    }
+                    None => false,
+                })
+            }
+        };
         loop {
-            match tokio::time::timeout(self.idle, self.body.frame()).await {
+            match tokio::time::timeout(self.idle, body.frame()).await {
                 Err(_) => return Err(Error::new(Code::RequestTimeout)),
                 Ok(None) => return Ok(false),
                 Ok(Some(Err(e))) => return Err(Error::new(Code::RequestTimeout).ctx("Detail", e.to_string())),
@@ -123,6 +141,15 @@ fn bad_policy(why: &str) -> Error {
     Error::new(Code::InvalidPolicyDocument).ctx("Detail", why)
 }
 
+/// [`check_policy`] over plain (lowercased name, value) pairs: the entry point for fuzzing the policy reader.
+pub fn check_policy_fields(
+    policy_b64: &str,
+    fields: Vec<(String, String)>,
+    bucket: &str,
+) -> Result<Option<(u64, u64)>> {
+    check_policy(policy_b64, &Fields(fields), bucket)
+}
+
 /// Checks the policy's expiration and field conditions; returns its content-length-range.
 fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Option<(u64, u64)>> {
     let raw =
@@ -131,9 +158,10 @@ fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Optio
     let exp = doc.get("expiration").and_then(Json::as_str).ok_or_else(|| bad_policy("no expiration"))?;
     let exp_s = exp
         .get(0..19)
-        .and_then(|s| util::parse_basic_iso(&format!("{}T{}Z", s[0..10].replace('-', ""), s[11..19].replace(':', ""))))
+        .and_then(|s| Some(format!("{}T{}Z", s.get(0..10)?.replace('-', ""), s.get(11..19)?.replace(':', ""))))
+        .and_then(|s| util::parse_basic_iso(&s))
         .ok_or_else(|| bad_policy("expiration is not ISO 8601"))?;
-    let Some(Json::Arr(conds)) = doc.get("conditions") else { return Err(bad_policy("no conditions")) };
+    let Some(Json::Array(conds)) = doc.get("conditions") else { return Err(bad_policy("no conditions")) };
     if util::now_secs() > exp_s {
         return Err(Error::new(Code::AccessDenied).msg("Invalid according to Policy: Policy expired."));
     }
@@ -148,21 +176,21 @@ fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Optio
     let mut range = None;
     for c in conds {
         match c {
-            Json::Obj(m) => {
+            Json::Object(m) => {
                 for (k, v) in m {
                     if value_of(k).as_deref() != v.as_str() {
                         return Err(policy_failed(c));
                     }
                 }
             }
-            Json::Arr(a) => {
+            Json::Array(a) => {
                 let op = a.first().and_then(Json::as_str).unwrap_or("").to_ascii_lowercase();
                 match op.as_str() {
                     "content-length-range" => {
                         let lo =
-                            a.get(1).and_then(Json::as_f64).ok_or_else(|| bad_policy("bad content-length-range"))?;
+                            a.get(1).and_then(json::number).ok_or_else(|| bad_policy("bad content-length-range"))?;
                         let hi =
-                            a.get(2).and_then(Json::as_f64).ok_or_else(|| bad_policy("bad content-length-range"))?;
+                            a.get(2).and_then(json::number).ok_or_else(|| bad_policy("bad content-length-range"))?;
                         range = Some((lo.max(0.0) as u64, hi.max(0.0) as u64));
                     }
                     "eq" | "starts-with" | "in" | "not-in" => {
@@ -170,10 +198,10 @@ fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Optio
                             a.get(1).and_then(Json::as_str).ok_or_else(|| bad_policy("a condition names no field"))?;
                         let have = value_of(field).unwrap_or_default();
                         let ok = match (op.as_str(), a.get(2)) {
-                            ("eq", Some(Json::Str(v))) => &have == v,
-                            ("starts-with", Some(Json::Str(v))) => have.starts_with(v.as_str()),
-                            ("in", Some(Json::Arr(vs))) => vs.iter().any(|v| v.as_str() == Some(have.as_str())),
-                            ("not-in", Some(Json::Arr(vs))) => !vs.iter().any(|v| v.as_str() == Some(have.as_str())),
+                            ("eq", Some(Json::String(v))) => &have == v,
+                            ("starts-with", Some(Json::String(v))) => have.starts_with(v.as_str()),
+                            ("in", Some(Json::Array(vs))) => vs.iter().any(|v| v.as_str() == Some(have.as_str())),
+                            ("not-in", Some(Json::Array(vs))) => !vs.iter().any(|v| v.as_str() == Some(have.as_str())),
                             _ => return Err(bad_policy("a condition has no value of the right kind")),
                         };
                         if !ok {
@@ -253,6 +281,7 @@ fn attrs_from_fields(f: &Fields, file_type: Option<&str>, b: &BucketRecord) -> R
             a.user_meta.push((n.to_string(), v.clone()));
         }
     }
+    super::object::check_user_meta(&a.user_meta)?;
     if let Some(acl) = f.get("x-oss-object-acl") {
         if !super::object::OBJECT_ACLS.contains(&acl) {
             return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
@@ -274,20 +303,30 @@ fn attrs_from_fields(f: &Fields, file_type: Option<&str>, b: &BucketRecord) -> R
     Ok(a)
 }
 
-pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
-    let ct = r.h("content-type").unwrap_or("");
-    let is_form = ct.trim().to_ascii_lowercase().starts_with("multipart/form-data");
-    let boundary = ct.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary=")).map(|b| b.trim_matches('"'));
+/// The longest boundary RFC 2046 allows.
+pub const MAX_BOUNDARY: usize = 70;
+
+/// The boundary of a `multipart/form-data` Content-Type; RequestIsNotMultiPartContent for anything else, and
+/// MalformedPOSTRequest for a boundary longer than RFC 2046's 70 characters.
+pub fn form_boundary(content_type: &str) -> Result<&str> {
+    let is_form = content_type.trim().to_ascii_lowercase().starts_with("multipart/form-data");
+    let boundary =
+        content_type.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary=")).map(|b| b.trim_matches('"'));
     let (true, Some(boundary)) = (is_form, boundary.filter(|b| !b.is_empty())) else {
         return Err(Error::new(Code::RequestIsNotMultiPartContent));
     };
-    let delim = format!("--{boundary}").into_bytes();
-    let mut crlf_delim = b"\r\n".to_vec();
-    crlf_delim.extend_from_slice(&delim);
-    let mut form = Form { body, buf: BytesMut::new(), idle: state.idle_timeout };
+    if boundary.len() > MAX_BOUNDARY {
+        return Err(malformed("the boundary is longer than 70 characters"));
+    }
+    Ok(boundary)
+}
 
+/// The fields before the file part, and the file part's headers; the form is left at the file's first byte.
+async fn read_fields(form: &mut Form, delim: &[u8]) -> Result<(Fields, PartHead)> {
+    let mut crlf_delim = b"\r\n".to_vec();
+    crlf_delim.extend_from_slice(delim);
     // The form's first boundary.
-    let i = form.until(&delim, MAX_PRE_DATA, || malformed("no boundary")).await?;
+    let i = form.until(delim, MAX_PRE_DATA, || malformed("no boundary")).await?;
     form.buf.advance(i + delim.len());
     let mut fields = Fields(Vec::new());
     let mut pre = 0usize;
@@ -321,6 +360,25 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
         }
         fields.0.push((head.name.to_ascii_lowercase(), value));
     };
+    Ok((fields, file_head))
+}
+
+/// Reads a whole form from bytes, as PostObject reads one from a request body: its fields (names lowercased) and
+/// the file part's field name, filename and content type. The entry point for fuzzing the form reader.
+pub async fn parse_form(content_type: &str, body: Bytes) -> Result<(Vec<(String, String)>, (String, Option<String>))> {
+    let delim = format!("--{}", form_boundary(content_type)?).into_bytes();
+    let mut form = Form { source: Source::Bytes(Some(body)), buf: BytesMut::new(), idle: std::time::Duration::MAX };
+    let (fields, head) = read_fields(&mut form, &delim).await?;
+    Ok((fields.0, (head.name, head.filename)))
+}
+
+pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    let boundary = form_boundary(r.h("content-type").unwrap_or(""))?;
+    let delim = format!("--{boundary}").into_bytes();
+    let mut crlf_delim = b"\r\n".to_vec();
+    crlf_delim.extend_from_slice(&delim);
+    let mut form = Form { source: Source::Body(body), buf: BytesMut::new(), idle: state.idle_timeout };
+    let (fields, file_head) = read_fields(&mut form, &delim).await?;
 
     // Authorization and the policy, before any byte of the file is stored.
     let signed = signer(state, &fields).await?;
@@ -350,7 +408,7 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
             .ctx("ArgumentName", "key"));
     };
     let key = key_field.replace("${filename}", head_filename(&file_head));
-    ossd_engine::names::check_object_name(&key)?;
+    ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     let attrs = attrs_from_fields(&fields, file_head.content_type.as_deref(), b)?;
     let cb = match fields.get("callback") {
         Some(c) => {
@@ -534,6 +592,53 @@ mod tests {
             &b64(r#"{"expiration":"2099-01-01T00:00:00.000Z","conditions":[["bogus","$key","x"]]}"#),
         ] {
             assert_eq!(check_policy(bad, &f, "bk").unwrap_err().code, Code::InvalidPolicyDocument, "{bad}");
+        }
+    }
+
+    fn run<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn forms_from_bytes() {
+        let ct = "multipart/form-data; boundary=XyZ";
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"Key\"\r\n\r\nk1\r\n--XyZ\r\n\
+                    Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\ndata\r\n--XyZ--\r\n";
+        let (fields, (name, filename)) = run(parse_form(ct, Bytes::from(body))).unwrap();
+        assert_eq!(fields, vec![("key".to_string(), "k1".to_string())]);
+        assert_eq!((name.as_str(), filename.as_deref()), ("file", Some("a.txt")));
+        let code = |ct: &str, body: &'static [u8]| run(parse_form(ct, Bytes::from_static(body))).unwrap_err().code;
+        assert_eq!(code("text/plain", b""), Code::RequestIsNotMultiPartContent);
+        assert_eq!(code("multipart/form-data; boundary=", b""), Code::RequestIsNotMultiPartContent);
+        let long = format!("multipart/form-data; boundary={}", "b".repeat(71));
+        assert_eq!(code(&long, b""), Code::MalformedPOSTRequest);
+        assert_eq!(code(ct, b"--XyZ"), Code::MalformedPOSTRequest);
+        assert_eq!(code(ct, b"--XyZ--\r\n"), Code::IncorrectNumberOfFilesInPOSTRequest);
+        assert_eq!(
+            code(ct, b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue-without-end"),
+            Code::MalformedPOSTRequest
+        );
+        let big: &'static [u8] = Box::leak(
+            format!(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n{}\r\n--XyZ",
+                "v".repeat(MAX_FIELD + 10)
+            )
+            .into_bytes()
+            .into_boxed_slice(),
+        );
+        assert_eq!(code(ct, big), Code::FieldItemTooLong);
+    }
+
+    #[test]
+    fn policy_expiration_is_sliced_safely() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for exp in [
+            "2030-01-01\u{e9}0:00:00.000Z",
+            "2030-01-0\u{e9}T00:00:00Z",
+            "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+        ] {
+            let p = b64(&format!(r#"{{"expiration":"{exp}","conditions":[]}}"#));
+            assert_eq!(check_policy_fields(&p, vec![], "b").unwrap_err().code, Code::InvalidPolicyDocument, "{exp}");
         }
     }
 
