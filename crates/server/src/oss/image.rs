@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub const MAX_IMAGE: u64 = 20 << 20;
 
 #[derive(Debug, PartialEq)]
-enum Action {
+pub(super) enum Action {
     Info,
     Resize { w: Option<u32>, h: Option<u32>, fixed: bool },
     Format(ImageFormat),
@@ -24,7 +24,7 @@ fn bad(spec: &str, why: &str) -> Error {
     Error::invalid_argument("x-oss-process", spec, format!("Invalid image process: {why}."))
 }
 
-fn parse(spec: &str) -> Result<Vec<Action>> {
+pub(super) fn parse(spec: &str) -> Result<Vec<Action>> {
     let rest = spec.strip_prefix("image/").ok_or_else(|| bad(spec, "only image/ processing is supported"))?;
     let mut actions = Vec::new();
     for step in rest.split('/').filter(|s| !s.is_empty()) {

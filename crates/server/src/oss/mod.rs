@@ -4,6 +4,8 @@ pub mod auth;
 mod bucket;
 mod callback;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 mod image;
 mod multipart;
 mod object;

@@ -251,7 +251,7 @@ pub fn check_md5(content_md5: &str, md5: &[u8]) -> Result<()> {
     }
 }
 
-fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
+pub(super) fn parse_tagging_header(v: &str) -> Result<Vec<(String, String)>> {
     let tags = util::parse_query(v);
     check_tags(&tags)?;
     Ok(tags)

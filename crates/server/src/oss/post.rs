@@ -107,7 +107,7 @@ fn part_head(raw: &[u8]) -> Result<PartHead> {
     Ok(head)
 }
 
-struct Fields(Vec<(String, String)>);
+pub(super) struct Fields(pub(super) Vec<(String, String)>);
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
@@ -124,13 +124,14 @@ fn bad_policy(why: &str) -> Error {
 }
 
 /// Checks the policy's expiration and field conditions; returns its content-length-range.
-fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Option<(u64, u64)>> {
+pub(super) fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Option<(u64, u64)>> {
     let raw =
         base64::engine::general_purpose::STANDARD.decode(policy_b64.trim()).map_err(|_| bad_policy("not base64"))?;
     let doc = json::parse(&raw).map_err(|e| bad_policy(&e))?;
     let exp = doc.get("expiration").and_then(Json::as_str).ok_or_else(|| bad_policy("no expiration"))?;
     let exp_s = exp
         .get(0..19)
+        .filter(|s| s.is_ascii())
         .and_then(|s| util::parse_basic_iso(&format!("{}T{}Z", s[0..10].replace('-', ""), s[11..19].replace(':', ""))))
         .ok_or_else(|| bad_policy("expiration is not ISO 8601"))?;
     let Some(Json::Arr(conds)) = doc.get("conditions") else { return Err(bad_policy("no conditions")) };
@@ -534,6 +535,17 @@ mod tests {
             &b64(r#"{"expiration":"2099-01-01T00:00:00.000Z","conditions":[["bogus","$key","x"]]}"#),
         ] {
             assert_eq!(check_policy(bad, &f, "bk").unwrap_err().code, Code::InvalidPolicyDocument, "{bad}");
+        }
+    }
+
+    // Found by fuzzing (fuzz/, target json): a multi-byte character in the expiration's date part was sliced
+    // through, and the slice panicked.
+    #[test]
+    fn expiration_with_multibyte_characters_is_refused() {
+        let f = fields(&[("key", "a")]);
+        for exp in ["2099-01-0\u{3e8}00:00:00.000Z", "2099-01-01T00:00:\u{e9}0.000Z", &"\u{e9}".repeat(10)] {
+            let p = b64(&format!(r#"{{"expiration":"{exp}","conditions":[]}}"#));
+            assert_eq!(check_policy(&p, &f, "bk").unwrap_err().code, Code::InvalidPolicyDocument, "{exp}");
         }
     }
 
