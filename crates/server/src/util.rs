@@ -75,7 +75,7 @@ fn parse_rfc1123(s: &str) -> Option<i64> {
     let (d, y): (u32, i64) = (d.parse().ok()?, y.parse().ok()?);
     let mut t = hms.split(':').map(|p| p.parse::<i64>().ok());
     let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
-    if t.next().is_some() || !(1..=31).contains(&d) || y < 1970 || h > 23 || mi > 59 || se > 60 {
+    if t.next().is_some() || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
@@ -138,6 +138,9 @@ mod tests {
             "Tue, 07 Jul 2010 24:00:00 GMT",
             "Tue, 07 Jul 2010 21:53:04 GMT extra",
             "Tue, 07 Jul 1969 21:53:04 GMT",
+            // Found by fuzzing (fuzz/, target auth): a year this large overflowed the day count and panicked.
+            "Tue, 07 Jul 9223372036854775807 21:53:04 GMT",
+            "Tue, 07 Jul 10000 21:53:04 GMT",
         ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
         }

@@ -98,7 +98,8 @@ impl AuthHarness {
 
     /// Builds the request the front end would build from this method, Host, path-and-query and headers
     /// (skipping what hyper would have refused), and runs `dialect`'s authenticator over it. Returns whether
-    /// the request was found signed by a known user, or None when the parts are not a request hyper would pass on.
+    /// the request was found signed by a known user (or why not), or None when the parts are not a request
+    /// hyper would pass on.
     pub fn authenticate(
         &self,
         dialect: Dialect,
@@ -106,7 +107,7 @@ impl AuthHarness {
         host: &str,
         path_and_query: &str,
         headers: &[(String, String)],
-    ) -> Option<bool> {
+    ) -> Option<Result<bool>> {
         let method = Method::from_bytes(method.as_bytes()).ok()?;
         let pq = http::uri::PathAndQuery::try_from(path_and_query).ok()?;
         let mut hs = HeaderMap::new();
@@ -144,6 +145,6 @@ impl AuthHarness {
                 Dialect::Obs => crate::obs::authenticate(state, &r).await.map(|u| u.is_some()),
             }
         });
-        Some(signed.unwrap_or(false))
+        Some(signed)
     }
 }
