@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets (nightly, cargo-fuzz) and runs each for SECONDS, one after the other, starting from its
-# committed seeds (fuzz/corpus/<target>) plus what earlier runs here found (fuzz/target/corpus/<target>).
+# committed seeds (fuzz/corpus/<target>) plus what earlier runs here found (fuzz/target/corpus/<target>), with
+# the target's dictionary (fuzz/dict/<target>.dict).
 # Prints, per target, the inputs executed, the time and the crashes; exits non-zero if any target crashed.
 # A crashing input is kept in fuzz/artifacts/<target>/; replay it with
 #   fuzz/target/<host>/release/<target> fuzz/artifacts/<target>/crash-...
@@ -34,10 +35,12 @@ for t in "${TARGETS[@]}"; do
     log="$work/log"
     start=$(date +%s)
     status=0
+    dict=()
+    if [ -f "dict/$t.dict" ]; then dict=(-dict="dict/$t.dict"); fi
     # The first corpus directory receives new inputs; the committed seeds are only read.
     TMPDIR="$work/tmp" "$BIN/$t" "target/corpus/$t" "corpus/$t" \
         -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="artifacts/$t/" >"$log" 2>&1 || status=$?
+        -artifact_prefix="artifacts/$t/" "${dict[@]}" >"$log" 2>&1 || status=$?
     elapsed=$(($(date +%s) - start))
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     crashes=0
