@@ -1,6 +1,6 @@
 //! The whole front end: an arbitrary method, path, query, headers and body (text form, see the crate docs;
 //! `v1`/`v4` requests are signed with a real key) go to the in-process server through dialect detection,
-//! authentication and routing into the engine. The server must keep answering. With OSSD_FUZZ_SHOW set, each
+//! authentication and routing into the engine. No answer may be a 500, and the server must keep answering. With OSSD_FUZZ_SHOW set, each
 //! answer's status line and error code are printed (to check what the seeds reach).
 #![no_main]
 
@@ -15,5 +15,7 @@ fuzz_target!(|data: &[u8]| {
         let code = text.split("<Code>").nth(1).and_then(|c| c.split('<').next()).unwrap_or("");
         eprintln!("{} {code}", text.lines().next().unwrap_or("(no answer)"));
     }
+    // Bad input gets a documented error, never an InternalError.
+    assert!(!answer.starts_with(b"HTTP/1.1 500"), "{}", String::from_utf8_lossy(&answer));
     s.assert_alive();
 });
