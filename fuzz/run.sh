@@ -47,8 +47,10 @@ for t in "${TARGETS[@]}"; do
     if [ "$status" -ne 0 ]; then
         crashes=1
         failed=1
-        echo "=== $t crashed (exit $status); the end of its log:"
-        tail -40 "$log"
+        cp "$log" "artifacts/$t/log-$(date +%Y%m%dT%H%M%S)"
+        echo "=== $t crashed (exit $status); its log is kept in fuzz/artifacts/$t/; the panic:"
+        grep -A3 -m1 "panicked at" "$log" || tail -20 "$log"
+        grep -A2 "^SUMMARY\|^artifact_prefix" "$log" || true
         ls -1 "artifacts/$t"
     fi
     summary+=("$(printf '%-16s %14s %8s %8s' "$t" "${runs:-?}" "${elapsed}s" "$crashes")")

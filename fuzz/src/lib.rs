@@ -258,14 +258,19 @@ impl Server {
 
     /// Panics unless the server answers a plain GET of the service within the timeout: after any input, the
     /// server must still be serving.
+    /// (A failure on this side, such as no free local port for a moment, gets two more tries.)
     pub fn assert_alive(&self) {
         let wire = format!("GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
-        let answer = self.send_raw(wire.as_bytes()).unwrap_or_default();
-        assert!(
-            answer.starts_with(b"HTTP/1.1 403") || answer.starts_with(b"HTTP/1.1 200"),
-            "the server stopped answering: {:?}",
-            String::from_utf8_lossy(&answer[..answer.len().min(200)])
-        );
+        let mut answers = Vec::new();
+        for attempt in 0..3 {
+            let answer = self.send_raw(wire.as_bytes());
+            if answer.as_ref().is_some_and(|a| a.starts_with(b"HTTP/1.1 403") || a.starts_with(b"HTTP/1.1 200")) {
+                return;
+            }
+            answers.push(answer.map(|a| String::from_utf8_lossy(&a[..a.len().min(200)]).into_owned()));
+            std::thread::sleep(Duration::from_millis(200 * (attempt + 1)));
+        }
+        panic!("the server stopped answering: {answers:?}");
     }
 }
 
