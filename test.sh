@@ -19,6 +19,8 @@ fi
 
 cargo build --workspace --all-targets
 cargo test --workspace
+# Every fuzz target for a short while (nightly toolchain and cargo-fuzz; see fuzz/README.md).
+fuzz/run.sh "${OSSD_FUZZ_SECONDS:-20}"
 OSSD_BIN="$PWD/target/debug/ossd" "$VENV/bin/python" -m pytest tests/clients -q -p no:cacheprovider
 # ceph's s3-tests (the PyPI port), on the subset ossd passes: tests/s3tests/subset.txt.
 OSSD_BIN="$PWD/target/debug/ossd" "$VENV/bin/python" tests/s3tests/run.py

@@ -161,6 +161,9 @@ mod tests {
             "Tue, 07 Jul 2010 24:00:00 GMT",
             "Tue, 07 Jul 2010 21:53:04 GMT extra",
             "Tue, 07 Jul 1969 21:53:04 GMT",
+            // Found by fuzzing (fuzz/, target auth): a year this large overflowed the day count and panicked.
+            "Tue, 07 Jul 9223372036854775807 21:53:04 GMT",
+            "Tue, 07 Jul 10000 21:53:04 GMT",
         ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
         }

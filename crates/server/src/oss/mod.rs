@@ -4,6 +4,8 @@ pub mod auth;
 mod bucket;
 pub mod callback;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image;
 mod multipart;
 mod object;

@@ -125,7 +125,7 @@ fn part_head(raw: &[u8]) -> Result<PartHead> {
     Ok(head)
 }
 
-struct Fields(Vec<(String, String)>);
+pub(super) struct Fields(pub(super) Vec<(String, String)>);
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
@@ -151,7 +151,7 @@ pub fn check_policy_fields(
 }
 
 /// Checks the policy's expiration and field conditions; returns its content-length-range.
-fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Option<(u64, u64)>> {
+pub(super) fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Option<(u64, u64)>> {
     let raw =
         base64::engine::general_purpose::STANDARD.decode(policy_b64.trim()).map_err(|_| bad_policy("not base64"))?;
     let doc = json::parse(&raw).map_err(|e| bad_policy(&e))?;
@@ -293,6 +293,23 @@ fn attrs_from_fields(f: &Fields, file_type: Option<&str>, b: &BucketRecord) -> R
             return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
         }
         a.storage_class = c.to_string();
+    }
+    // These are answered as headers of every GET of the object: a field that cannot be one is refused (found
+    // by the fuzz front_end target: such an object was stored, and every GET of it was an InternalError).
+    let bad = |name: &str, v: &str| Error::invalid_argument(name, v, "The form field is not a valid header value.");
+    if http::HeaderValue::from_str(&a.content_type).is_err() {
+        return Err(bad("content-type", &a.content_type));
+    }
+    for (h, v) in &a.headers {
+        if http::HeaderValue::from_str(v).is_err() {
+            return Err(bad(h, v));
+        }
+    }
+    for (n, v) in &a.user_meta {
+        let name = format!("x-oss-meta-{n}");
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() || http::HeaderValue::from_str(v).is_err() {
+            return Err(bad(&name, v));
+        }
     }
     match f.get("x-oss-server-side-encryption") {
         None => {}
@@ -640,6 +657,43 @@ mod tests {
             let p = b64(&format!(r#"{{"expiration":"{exp}","conditions":[]}}"#));
             assert_eq!(check_policy_fields(&p, vec![], "b").unwrap_err().code, Code::InvalidPolicyDocument, "{exp}");
         }
+    }
+
+    // Found by fuzzing (fuzz/, target json): a multi-byte character in the expiration's date part was sliced
+    // through, and the slice panicked.
+    #[test]
+    fn expiration_with_multibyte_characters_is_refused() {
+        let f = fields(&[("key", "a")]);
+        for exp in ["2099-01-0\u{3e8}00:00:00.000Z", "2099-01-01T00:00:\u{e9}0.000Z", &"\u{e9}".repeat(10)] {
+            let p = b64(&format!(r#"{{"expiration":"{exp}","conditions":[]}}"#));
+            assert_eq!(check_policy(&p, &f, "bk").unwrap_err().code, Code::InvalidPolicyDocument, "{exp}");
+        }
+    }
+
+    #[test]
+    fn fields_that_cannot_be_headers_are_refused() {
+        let b = BucketRecord {
+            name: "bk".into(),
+            owner: "o".into(),
+            created_ms: 0,
+            acl: "private".into(),
+            storage_class: "Standard".into(),
+            region: "cn-hangzhou".into(),
+        };
+        let ok = fields(&[("x-oss-meta-a", "b c"), ("content-type", "text/plain"), ("cache-control", "no-cache")]);
+        assert!(attrs_from_fields(&ok, None, &b).is_ok());
+        for (k, v) in [
+            ("x-oss-meta-a", "b\u{1}c"),
+            ("x-oss-meta-a b", "c"),
+            ("x-oss-meta-a", "b\r\nc"),
+            ("content-type", "text\u{7f}"),
+            ("cache-control", "a\nb"),
+        ] {
+            let e = attrs_from_fields(&fields(&[(k, v)]), None, &b).unwrap_err();
+            assert_eq!(e.code, Code::InvalidArgument, "{k}: {v:?}");
+        }
+        let e = attrs_from_fields(&fields(&[]), Some("image/\u{1}png"), &b).unwrap_err();
+        assert_eq!(e.code, Code::InvalidArgument);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use ossd_engine::retention::RestoreOutcome;
 use ossd_errors::{Code, Error, Result};
 use std::sync::Arc;
 
-fn days_from(raw: &[u8], root: &str) -> Result<u32> {
+pub(super) fn days_from(raw: &[u8], root: &str) -> Result<u32> {
     let doc = parse(raw, root)?;
     let d = doc
         .text_of("RetentionPeriodInDays")
