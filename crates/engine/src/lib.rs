@@ -2,6 +2,7 @@
 //! over a MetaStore and a BlobStore. It knows no HTTP and no vendor. Calls block: run them off async workers.
 
 pub use ossd_sign::crc64;
+pub mod blob;
 pub mod failpoints;
 pub mod fsck;
 pub mod lifecycle;
@@ -14,28 +15,31 @@ pub mod retention;
 pub mod stores;
 pub mod wait;
 
+pub use blob::{BlobInfo, BlobWriter, SegmentReader};
 use md5::{Digest, Md5};
 use model::*;
 use ossd_errors::{Code, Error, Result};
 use std::io::Read;
 use std::path::Path;
-pub use stores::files::{BlobInfo, BlobWriter, FileBlobStore, SegmentReader};
-use stores::{sqlite::SqliteMeta, Change, MetaStore};
+use std::sync::Arc;
+use stores::{BlobStore, Change, MetaStore};
 
 /// Parts other than the last must be at least this large.
 pub const MIN_PART_SIZE: u64 = 100 * 1024;
 pub const MAX_PART_NUMBER: u32 = 10_000;
 
 pub struct Engine {
-    pub meta: std::sync::Arc<dyn MetaStore>,
-    pub blobs: FileBlobStore,
+    pub meta: Arc<dyn MetaStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    /// The key that blobs encrypted at rest are encrypted with.
+    master: blob::MasterKey,
     pub region: String,
     /// The length of a "day" for retention, lifecycle and restore periods (shortened in tests).
     pub day_ms: i64,
     /// How long a restore of an archive object takes.
     pub restore_ms: i64,
     /// Keeps replaced and deleted blobs until their readers are done (snapshot reads).
-    pub reclaim: std::sync::Arc<reclaim::Reclaimer>,
+    pub reclaim: Arc<reclaim::Reclaimer>,
     /// Held while the engine lives: no second server (or fsck) works on the same data dir.
     _lock: lock::DataDirLock,
 }
@@ -57,12 +61,13 @@ impl Engine {
     pub fn open(data_dir: &Path, fsync: bool, region: &str) -> Result<Engine> {
         std::fs::create_dir_all(data_dir).map_err(io)?;
         let lock = lock::lock(data_dir).map_err(|e| Error::internal(format!("data dir: {e}")))?;
-        let meta = SqliteMeta::open(data_dir, fsync)?;
-        let blobs = FileBlobStore::open(data_dir, fsync, Some(meta.clone())).map_err(io)?;
+        let (meta, blobs) = stores::open_embedded(data_dir, fsync)?;
+        let master = blob::master_key(data_dir).map_err(io)?;
         let reclaim = reclaim::Reclaimer::new(blobs.clone());
         let engine = Engine {
             meta,
             blobs,
+            master,
             region: region.to_string(),
             day_ms: 86_400_000,
             restore_ms: 60_000,
@@ -187,7 +192,7 @@ impl Engine {
 
     /// Opens a new blob for an upload's bytes, encrypted at rest when `encrypt`.
     pub fn new_blob(&self, encrypt: bool) -> Result<BlobWriter> {
-        self.blobs.create(encrypt).map_err(io)
+        BlobWriter::new(&self.blobs, &self.master, encrypt).map_err(io)
     }
 
     fn record(bucket: &str, key: &str, blob: &BlobInfo, attrs: ObjectAttrs) -> ObjectRecord {
@@ -370,7 +375,7 @@ impl Engine {
     /// The bytes of a whole object when all of them are in the page cache now; `None` when reading them would
     /// wait for the disk.
     pub fn read_cached(&self, rec: &ObjectRecord) -> Result<Option<Vec<u8>>> {
-        self.blobs.read_cached(&rec.segments, rec.size, rec.attrs.sse.is_some()).map_err(io)
+        blob::read_now(&*self.blobs, &self.master, &rec.segments, rec.size, rec.attrs.sse.is_some()).map_err(io)
     }
 
     /// The object behind `rec`: its symlink target when it is a symlink, else itself.
@@ -446,7 +451,7 @@ impl Engine {
 
     /// A reader of bytes `[start, start+len)` of the object.
     pub fn reader(&self, rec: &ObjectRecord, start: u64, len: u64) -> SegmentReader<'_> {
-        SegmentReader::new(&self.blobs, &rec.segments, start, len, rec.attrs.sse.is_some())
+        SegmentReader::new(&*self.blobs, &self.master, &rec.segments, start, len, rec.attrs.sse.is_some())
     }
 
     /// Copies bytes `[start, start+len)` of `rec` into a new blob (encrypted when `encrypt`).
