@@ -3,6 +3,7 @@
 
 pub use ossd_sign::crc64;
 pub mod blob;
+pub mod bucket;
 pub mod failpoints;
 pub mod fsck;
 pub mod lifecycle;
@@ -14,6 +15,7 @@ pub mod reclaim;
 pub mod retention;
 pub mod stores;
 pub mod wait;
+pub mod workers;
 
 pub use blob::{BlobInfo, BlobWriter, SegmentReader};
 use md5::{Digest, Md5};
@@ -38,8 +40,12 @@ pub struct Engine {
     pub day_ms: i64,
     /// How long a restore of an archive object takes.
     pub restore_ms: i64,
+    /// How many buckets one user may own (TooManyBuckets past it).
+    pub max_buckets: usize,
     /// Keeps replaced and deleted blobs until their readers are done (snapshot reads).
     pub reclaim: Arc<reclaim::Reclaimer>,
+    /// Access-log lines waiting for delivery (see `workers`).
+    access_log: workers::AccessLogQueue,
     /// Held while the engine lives: no second server (or fsck) works on the same data dir.
     _lock: lock::DataDirLock,
 }
@@ -71,7 +77,9 @@ impl Engine {
             region: region.to_string(),
             day_ms: 86_400_000,
             restore_ms: 60_000,
+            max_buckets: 100,
             reclaim,
+            access_log: Default::default(),
             _lock: lock,
         };
         engine.sweep_orphans()?;
@@ -132,23 +140,6 @@ impl Engine {
 
     // ---- buckets ----
 
-    pub fn create_bucket(&self, owner: &str, name: &str, acl: &str, storage_class: &str) -> Result<BucketRecord> {
-        names::check_bucket_name(name)?;
-        let rec = BucketRecord {
-            name: name.to_string(),
-            owner: owner.to_string(),
-            created_ms: now_ms(),
-            acl: acl.to_string(),
-            storage_class: storage_class.to_string(),
-            region: self.region.clone(),
-        };
-        let (created, existing) = self.meta.create_bucket(&rec)?;
-        if !created && existing.owner != owner {
-            return Err(Error::new(Code::BucketAlreadyExists).ctx("BucketName", name));
-        }
-        Ok(existing)
-    }
-
     pub fn bucket(&self, name: &str) -> Result<BucketRecord> {
         self.meta.get_bucket(name)?.ok_or_else(|| Error::new(Code::NoSuchBucket).ctx("BucketName", name))
     }
@@ -193,6 +184,26 @@ impl Engine {
     /// Opens a new blob for an upload's bytes, encrypted at rest when `encrypt`.
     pub fn new_blob(&self, encrypt: bool) -> Result<BlobWriter> {
         BlobWriter::new(&self.blobs, &self.master, encrypt).map_err(io)
+    }
+
+    /// Whether a blob of `len` bytes is stored without I/O of its own (see `BlobStore::keeps_inline`): then
+    /// writing and finishing it need not leave the async workers.
+    pub fn keeps_inline(&self, len: u64) -> bool {
+        self.blobs.keeps_inline(len)
+    }
+
+    /// Removes a finished blob that will not be committed (a body that failed its checks).
+    pub fn discard_blob(&self, blob: BlobInfo) {
+        self.blobs.remove(blob.id);
+    }
+
+    /// Whether bytes appended to `bucket/key` are encrypted at rest: as the object is, when it exists (its
+    /// first append decided), else as this first append asks (`sse`).
+    pub fn append_encrypted(&self, bucket: &str, key: &str, sse: bool) -> Result<bool> {
+        Ok(match self.meta.get_object(bucket, key)? {
+            Some(o) => o.attrs.sse.is_some(),
+            None => sse,
+        })
     }
 
     fn record(bucket: &str, key: &str, blob: &BlobInfo, attrs: ObjectAttrs) -> ObjectRecord {
@@ -516,6 +527,32 @@ impl Engine {
                 Err(e)
             }
         }
+    }
+
+    /// ListParts: up to `limit` parts of the upload of `key` numbered after `after`, in part-number order.
+    pub fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>> {
+        self.upload(bucket, key, upload_id)?;
+        self.meta.list_parts(upload_id, after, limit)
+    }
+
+    /// ListMultipartUploads: up to `limit` unfinished uploads of keys starting with `prefix`, ordered by (key,
+    /// upload id), after the markers.
+    pub fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>> {
+        self.meta.list_uploads(bucket, prefix, key_marker, upload_id_marker, limit)
     }
 
     /// Every part of the upload, in part-number order.

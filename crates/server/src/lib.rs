@@ -237,6 +237,7 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         tokio::task::spawn_blocking(move || Engine::open(&dir, fsync, &region)).await.map_err(Error::internal)??;
     engine.day_ms = cfg.day_seconds.max(1) as i64 * 1000;
     engine.restore_ms = cfg.restore_seconds as i64 * 1000;
+    engine.max_buckets = cfg.max_buckets;
     let acceptor = match &cfg.tls {
         Some(files) => Some(tls::acceptor(files).map_err(Error::internal)?),
         None => None,

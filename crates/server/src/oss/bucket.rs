@@ -100,20 +100,11 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
         }
     }
     let engine = state.engine.clone();
-    let max = state.max_buckets;
-    let s3 = r.dialect != ossd_errors::Dialect::Oss;
-    blocking(move || {
-        match engine.meta.get_bucket(&name)? {
-            // S3, COS and OBS tell an owner that the bucket is already theirs; OSS answers 200.
-            Some(b) if s3 && b.owner == user.access_key_id => {
-                return Err(Error::new(Code::BucketAlreadyOwnedByYou).ctx("BucketName", name))
-            }
-            None if engine.meta.count_buckets(&user.access_key_id)? >= max => {
-                return Err(Error::new(Code::TooManyBuckets).ctx("MaxBuckets", max.to_string()))
-            }
-            _ => {}
-        }
-        engine.create_bucket(&user.access_key_id, &name, &acl, &class)
+    let oss = r.dialect == ossd_errors::Dialect::Oss;
+    blocking(move || match engine.create_bucket(&user.access_key_id, &name, &acl, &class) {
+        // S3, COS and OBS tell an owner that the bucket is already theirs; OSS answers 200.
+        Err(e) if oss && e.code == Code::BucketAlreadyOwnedByYou => Ok(()),
+        res => res.map(|_| ()),
     })
     .await?;
     Response::builder()
