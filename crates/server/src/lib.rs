@@ -8,6 +8,7 @@ pub mod dialect;
 pub mod json;
 pub mod limits;
 pub mod obs;
+pub mod op;
 pub mod oss;
 pub mod s3;
 pub mod tls;
