@@ -44,33 +44,16 @@ pub struct RequestInfo {
 
 /// The OSS operation name of a request, for the access log.
 fn operation(r: &Req) -> &'static str {
-    let obj = r.key.is_some();
-    match (&r.method, r.bucket.is_some(), obj) {
-        (&Method::GET, false, _) => "GetService",
-        (&Method::GET, true, true) if r.has("uploadId") => "ListParts",
-        (&Method::GET, true, true) => "GetObject",
-        (&Method::GET, true, false) if r.has("uploads") => "ListMultipartUploads",
-        (&Method::GET, true, false) if r.query.iter().any(|(k, _)| auth::V1_SUBRESOURCES.contains(&k.as_str())) => {
-            "GetBucketConfig"
-        }
-        (&Method::GET, true, false) => "GetBucket",
-        (&Method::HEAD, _, true) => "HeadObject",
-        (&Method::HEAD, _, false) => "HeadBucket",
-        (&Method::PUT, _, true) if r.has("uploadId") => "UploadPart",
-        (&Method::PUT, _, true) if r.headers.contains_key("x-oss-copy-source") => "CopyObject",
-        (&Method::PUT, _, true) => "PutObject",
-        (&Method::PUT, _, false) => "PutBucket",
-        (&Method::DELETE, _, true) if r.has("uploadId") => "AbortMultipartUpload",
-        (&Method::DELETE, _, true) => "DeleteObject",
-        (&Method::DELETE, _, false) => "DeleteBucket",
-        (&Method::POST, _, true) if r.has("append") => "AppendObject",
-        (&Method::POST, _, true) if r.has("uploads") => "InitiateMultipartUpload",
-        (&Method::POST, _, true) if r.has("uploadId") => "CompleteMultipartUpload",
-        (&Method::POST, _, _) if r.has("delete") => "DeleteMultipleObjects",
-        (&Method::POST, _, _) => "PostObject",
-        (&Method::OPTIONS, _, _) => "Options",
-        _ => "Unknown",
-    }
+    let (has_bucket, has_key) = (r.bucket.is_some(), r.key.is_some());
+    let shape = crate::op::RequestShape {
+        method: &r.method,
+        has_bucket,
+        has_key,
+        query: &r.query,
+        headers: &r.headers,
+        dialect: r.dialect,
+    };
+    crate::op::Op::from_request(&shape).name()
 }
 
 /// One parsed request.
