@@ -8,11 +8,11 @@ use crate::http::body::Body;
 use crate::http::req::{address, Req};
 use crate::http::util;
 use crate::ops;
+use crate::ops::op::{Op, RequestShape};
 use crate::State;
 use http::{HeaderValue, Method, Response};
 use hyper::body::Incoming;
 use ossd_errors::{Dialect, Result};
-use ossd_sign::V1_SUBRESOURCES;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -91,10 +91,11 @@ async fn answer(
         virtual_hosted,
         s3: None,
     };
+    let op = Op::from_request(&RequestShape::of(&r));
     let is_head = r.method == Method::HEAD;
     let result = if let Err(e) = check_key(&r) {
         Err(e)
-    } else if r.method == Method::OPTIONS {
+    } else if let Op::Options(_) = op {
         // A CORS preflight is anonymous by definition.
         ops::cors::preflight(state, &r).await
     } else {
@@ -107,7 +108,7 @@ async fn answer(
                 r.user = user;
                 match admit(state, &r) {
                     Ok(()) => {
-                        let resp = ops::router::route(state, &r, body).await;
+                        let resp = ops::router::route(state, &r, op, body).await;
                         if let (Ok(resp), Some(b)) = (&resp, &r.bucket) {
                             if r.method == Method::GET && r.key.is_some() {
                                 let sent = resp.headers().get(http::header::CONTENT_LENGTH);
@@ -127,7 +128,7 @@ async fn answer(
         Ok(resp) => resp,
         Err(e) => dialect::error_response(&e, &r, is_head),
     };
-    if r.method != Method::OPTIONS {
+    if !matches!(op, Op::Options(_)) {
         ops::cors::add_cors_headers(state, &r, &mut resp).await;
     }
     dialect::translate(r.dialect, &mut resp, id);
@@ -146,7 +147,7 @@ async fn answer(
         bucket: r.bucket.clone(),
         key: r.key.clone(),
         requester: r.owner_id().to_string(),
-        operation: operation(&r),
+        operation: op.name(),
     });
     resp
 }
@@ -173,35 +174,4 @@ fn admit(state: &State, r: &Req) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The OSS operation name of a request, for the access log.
-fn operation(r: &Req) -> &'static str {
-    let obj = r.key.is_some();
-    match (&r.method, r.bucket.is_some(), obj) {
-        (&Method::GET, false, _) => "GetService",
-        (&Method::GET, true, true) if r.has("uploadId") => "ListParts",
-        (&Method::GET, true, true) => "GetObject",
-        (&Method::GET, true, false) if r.has("uploads") => "ListMultipartUploads",
-        (&Method::GET, true, false) if r.query.iter().any(|(k, _)| V1_SUBRESOURCES.contains(&k.as_str())) => {
-            "GetBucketConfig"
-        }
-        (&Method::GET, true, false) => "GetBucket",
-        (&Method::HEAD, _, true) => "HeadObject",
-        (&Method::HEAD, _, false) => "HeadBucket",
-        (&Method::PUT, _, true) if r.has("uploadId") => "UploadPart",
-        (&Method::PUT, _, true) if r.headers.contains_key("x-oss-copy-source") => "CopyObject",
-        (&Method::PUT, _, true) => "PutObject",
-        (&Method::PUT, _, false) => "PutBucket",
-        (&Method::DELETE, _, true) if r.has("uploadId") => "AbortMultipartUpload",
-        (&Method::DELETE, _, true) => "DeleteObject",
-        (&Method::DELETE, _, false) => "DeleteBucket",
-        (&Method::POST, _, true) if r.has("append") => "AppendObject",
-        (&Method::POST, _, true) if r.has("uploads") => "InitiateMultipartUpload",
-        (&Method::POST, _, true) if r.has("uploadId") => "CompleteMultipartUpload",
-        (&Method::POST, _, _) if r.has("delete") => "DeleteMultipleObjects",
-        (&Method::POST, _, _) => "PostObject",
-        (&Method::OPTIONS, _, _) => "Options",
-        _ => "Unknown",
-    }
 }

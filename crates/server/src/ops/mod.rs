@@ -13,6 +13,7 @@ pub mod image;
 pub mod list;
 pub mod multipart;
 pub mod object;
+pub mod op;
 pub mod post;
 pub mod router;
 pub mod validate;
