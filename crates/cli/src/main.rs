@@ -233,10 +233,10 @@ fn serve(a: ServeArgs) -> ExitCode {
     cfg.access_key_secret = a.access_key_secret;
     cfg.replace_root_key = a.replace_root_key;
     cfg.tls = match (a.tls_cert, a.tls_key) {
-        (Some(cert), Some(key)) => Some(ossd_server::tls::TlsFiles { cert, key }),
+        (Some(cert), Some(key)) => Some(ossd_server::http::tls::TlsFiles { cert, key }),
         _ => None,
     };
-    cfg.conn = ossd_server::conn::ConnConfig {
+    cfg.conn = ossd_server::http::conn::ConnConfig {
         max_connections: a.max_connections.max(1),
         header_read_timeout: std::time::Duration::from_secs(a.header_read_timeout.max(1)),
         keep_alive_timeout: std::time::Duration::from_secs(a.keep_alive_timeout.max(1)),
@@ -249,7 +249,7 @@ fn serve(a: ServeArgs) -> ExitCode {
     cfg.copy_limit = a.copy_limit;
     cfg.day_seconds = a.lifecycle_day_seconds;
     cfg.restore_seconds = a.restore_seconds;
-    cfg.limits = ossd_server::limits::LimitConfig {
+    cfg.limits = ossd_server::http::limits::LimitConfig {
         total_qps: a.total_qps_limit,
         meta_qps: a.meta_qps_limit,
         user_qps: a.user_qps_limit,

@@ -41,7 +41,7 @@ fn send(port: u16, method: &str, path: &str, body: &[u8], extra: &[(&str, String
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nDate: {date}\r\nAuthorization: OSS {AK}:{}\r\n\
          Connection: close\r\nContent-Length: {}\r\n",
-        ossd_server::oss::auth::v1_sign(SK, &sts),
+        ossd_server::dialect::oss::auth::v1_sign(SK, &sts),
         body.len()
     );
     for (k, v) in extra {

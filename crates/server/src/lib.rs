@@ -1,20 +1,18 @@
-//! The ossd HTTP service: listener, connection handling, request ids and the per-request log line.
-//! Requests go to a dialect (only OSS so far), which turns them into engine calls.
+//! The ossd HTTP service: configuration, the shared state, start-up (store, root key, listeners) and the run
+//! loop. A request travels `http` (the wire) → `dialect` (oss | s3 | cos | obs: auth, decoding, rendering) →
+//! `ops` (dialect-neutral operations) → the engine; `pipeline` wires them together.
 
-pub mod body;
-pub mod conn;
-pub mod cos;
 pub mod dialect;
-pub mod json;
-pub mod limits;
-pub mod obs;
-pub mod oss;
-pub mod s3;
-pub mod tls;
-pub mod util;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod http;
+pub mod ops;
+pub mod pipeline;
 pub mod workers;
 
-use body::Body;
+use crate::http::{conn, limits, tls};
+
+use crate::http::util;
 use ossd_engine::model::{random_u64, UserRecord};
 use ossd_engine::Engine;
 use ossd_errors::{Error, Result};
@@ -354,118 +352,18 @@ pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) 
     let mut loops = tokio::task::JoinSet::new();
     for l in listeners {
         let tls = if l.tls { acceptor.clone() } else { None };
-        let shared =
-            Shared { state: state.clone(), conn: conn.clone(), slots: slots.clone(), refused: refused.clone() };
-        loops.spawn(accept_loop(l.tcp, tls, l.dialect, shared, stop_rx.clone()));
+        let shared = crate::http::accept::Shared {
+            state: state.clone(),
+            conn: conn.clone(),
+            slots: slots.clone(),
+            refused: refused.clone(),
+            handler: pipeline::handler,
+        };
+        loops.spawn(crate::http::accept::accept_loop(l.tcp, tls, l.dialect, shared, stop_rx.clone()));
     }
     shutdown.await;
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), async { while loops.join_next().await.is_some() {} }).await;
     let s = state.clone();
     let _ = tokio::task::spawn_blocking(move || s.access_log.flush(&s)).await;
-}
-
-/// What every accept loop shares: the state, the connection limits and the connection slots.
-struct Shared {
-    state: Arc<State>,
-    conn: Arc<conn::ConnConfig>,
-    slots: Arc<tokio::sync::Semaphore>,
-    /// When (seconds since the epoch) a refusal was last logged.
-    refused: Arc<AtomicU64>,
-}
-
-/// Accepts connections on one listener (HTTPS when it has an acceptor; optionally pinned to a dialect) until
-/// told to stop, then lets its open connections finish. Past `--max-connections` a new connection is closed at
-/// once: a refusal then costs no more than the accept, so a flood cannot make refusing itself the bottleneck.
-async fn accept_loop(
-    listener: TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    pinned: Option<ossd_errors::Dialect>,
-    shared: Shared,
-    mut stop_rx: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut tasks = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = stop_rx.changed() => break,
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let Ok(slot) = shared.slots.clone().try_acquire_owned() else {
-                    drop(stream);
-                    let now = util::now_secs().max(0) as u64;
-                    if shared.refused.swap(now, Ordering::Relaxed) != now {
-                        tracing::warn!(%peer, limit = shared.conn.max_connections, "connection refused: --max-connections reached");
-                    }
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let state = shared.state.clone();
-                let cfg = shared.conn.clone();
-                let stop = stop_rx.clone();
-                let tls = tls.clone();
-                tasks.spawn(async move {
-                    let _slot = slot;
-                    match tls {
-                        None => conn::serve_connection(state, stream, peer, pinned, cfg, stop).await,
-                        Some(acceptor) => {
-                            match tokio::time::timeout(cfg.header_read_timeout, acceptor.accept(stream)).await {
-                                Ok(Ok(stream)) => conn::serve_connection(state, stream, peer, pinned, cfg, stop).await,
-                                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                            }
-                        }
-                    }
-                });
-                while tasks.try_join_next().is_some() {}
-            }
-        }
-    }
-    while tasks.join_next().await.is_some() {}
-}
-
-pub(crate) async fn handle(
-    state: Arc<State>,
-    req: hyper::Request<hyper::body::Incoming>,
-    peer: SocketAddr,
-    pinned: Option<ossd_errors::Dialect>,
-) -> hyper::Response<Body> {
-    let id = state.request_id();
-    let started = std::time::Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let uri = req.uri().to_string();
-    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
-    let (referer, agent, host, req_len) =
-        (header("referer"), header("user-agent"), header("host"), header("content-length"));
-    let resp = oss::handle(&state, req, &id, pinned).await;
-    if let Some(info) = resp.extensions().get::<oss::RequestInfo>().cloned() {
-        if let Some(bucket) = info.bucket.as_deref() {
-            if let Ok(Some(_)) = state.bucket_config(bucket, oss::config::LOGGING).await {
-                let sent = resp.headers().get("content-length").and_then(|v| v.to_str().ok()).unwrap_or("0");
-                let code = resp.extensions().get::<oss::LoggedCode>().map(|c| c.0).unwrap_or("-");
-                let ms = started.elapsed().as_millis();
-                let time = httpdate::fmt_http_date(std::time::SystemTime::now());
-                let requester = if info.requester.is_empty() { "-" } else { info.requester.as_str() };
-                let line = format!(
-                    "{} - - [{time}] \"{method} {uri} HTTP/1.1\" {} {sent} {ms} \"{referer}\" \"{agent}\" \"{host}\" \"{id}\" \"true\" \"{requester}\" \"{}\" \"{bucket}\" \"{}\" - {ms} \"{code}\" {req_len} \"{requester}\"",
-                    peer.ip(),
-                    resp.status().as_u16(),
-                    info.operation,
-                    util::encode(info.key.as_deref().unwrap_or("-")),
-                );
-                state.access_log.record(bucket, line);
-            }
-        }
-    }
-    let code = resp.extensions().get::<oss::LoggedCode>().map(|c| c.0).unwrap_or("-");
-    let ec = resp.headers().get("x-oss-ec").and_then(|v| v.to_str().ok()).unwrap_or("-");
-    tracing::info!(target: "ossd::request", "{id} {method} {path} {} {code} {ec}", resp.status().as_u16());
-    resp
 }

@@ -1,6 +1,6 @@
 //! Background work: the lifecycle worker, and the access-log buffer with its flusher (OSS bucket logging).
 
-use crate::oss::config::{parse_lifecycle, parse_logging, LIFECYCLE, LOGGING};
+use crate::ops::config::{parse_lifecycle, parse_logging, LIFECYCLE, LOGGING};
 use crate::State;
 use ossd_engine::model::{now_ms, ObjectAttrs};
 use std::collections::HashMap;
@@ -59,7 +59,7 @@ impl AccessLog {
 }
 
 fn civil(ms: i64) -> (i64, u32, u32, i64, i64, i64) {
-    let iso = crate::util::iso8601(ms);
+    let iso = crate::http::util::iso8601(ms);
     let n = |r: std::ops::Range<usize>| iso.get(r).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     (n(0..4), n(5..7) as u32, n(8..10) as u32, n(11..13), n(14..16), n(17..19))
 }

@@ -126,7 +126,7 @@ impl Resp {
 /// The V1 Authorization header for a request with no x-oss-* headers and no sub-resources.
 pub fn v1_auth(method: &str, content_type: &str, date: &str, resource: &str) -> String {
     let sts = format!("{method}\n\n{content_type}\n{date}\n{resource}");
-    format!("OSS {AK}:{}", ossd_server::oss::auth::v1_sign(SK, &sts))
+    format!("OSS {AK}:{}", ossd_server::dialect::oss::auth::v1_sign(SK, &sts))
 }
 
 pub fn http_date() -> String {

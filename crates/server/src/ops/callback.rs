@@ -2,9 +2,9 @@
 //! application server and returns its answer. If the callback fails the object stays stored and the answer
 //! is 203 CallbackFailed.
 
-use crate::body::Body;
-use crate::json::{self, Json};
-use crate::util;
+use crate::http::body::Body;
+use crate::http::json::{self, Json};
+use crate::http::util::{self};
 use base64::Engine as _;
 use bytes::Bytes;
 use http::{Response, StatusCode};

@@ -1,8 +1,9 @@
 //! The COS dialect's authentication: `q-sign-algorithm=sha1&q-ak=…&q-sign-time=…&q-key-time=…&q-header-list=…
 //! &q-url-param-list=…&q-signature=…`, in the Authorization header or as presigned query parameters.
 
-use crate::oss::{auth, Req};
-use crate::util;
+use crate::dialect::sign;
+use crate::http::req::Req;
+use crate::http::util;
 use crate::State;
 use ossd_engine::model::UserRecord;
 use ossd_errors::{Code, Error, Result};
@@ -49,7 +50,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
     if get("q-sign-algorithm") != Some("sha1") {
         return Err(Error::new(Code::AccessDenied).msg("q-sign-algorithm must be sha1."));
     }
-    let user = auth::user(state, ak).await?;
+    let user = sign::user(state, ak).await?;
     let (start, end) = sign_time
         .split_once(';')
         .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
@@ -58,11 +59,11 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
     if now > end {
         return Err(Error::new(Code::AccessDeniedExpired));
     }
-    if now + auth::MAX_SKEW_SECS < start {
+    if now + sign::MAX_SKEW_SECS < start {
         return Err(Error::new(Code::RequestTimeTooSkewed)
             .ctx("RequestTime", start.to_string())
             .ctx("ServerTime", util::iso8601(now * 1000))
-            .ctx("MaxAllowedSkewMilliseconds", (auth::MAX_SKEW_SECS * 1000).to_string()));
+            .ctx("MaxAllowedSkewMilliseconds", (sign::MAX_SKEW_SECS * 1000).to_string()));
     }
     let path = format!("/{}", r.key.as_deref().unwrap_or(""));
     let sts =

@@ -1,15 +1,19 @@
 //! PostObject: browser form uploads (multipart/form-data) with a policy and a V1 or V4 signature.
 //! Form fields are bounded; the file part streams into a blob as it arrives.
 
-use super::auth;
-use super::xml::XmlOut;
-use super::{blocking, check_access, Req};
-use crate::body::Body;
-use crate::json::{self, Json};
-use crate::util::{self, constant_time_eq, hex_lower};
+use super::validate::{check_user_meta, OBJECT_ACLS, STORAGE_CLASSES};
+use super::{blocking, check_access};
+use crate::dialect::sign;
+use crate::http::body::Body;
+use crate::http::json::{self, Json};
+use crate::http::req::Req;
+use crate::http::util::{self};
+use crate::http::util::{constant_time_eq, hex_lower};
+use crate::http::xml::XmlOut;
 use crate::State;
 use base64::Engine as _;
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
+use bytes::{Buf, BytesMut};
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -125,7 +129,7 @@ fn part_head(raw: &[u8]) -> Result<PartHead> {
     Ok(head)
 }
 
-pub(super) struct Fields(pub(super) Vec<(String, String)>);
+pub(crate) struct Fields(pub(crate) Vec<(String, String)>);
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
@@ -151,7 +155,7 @@ pub fn check_policy_fields(
 }
 
 /// Checks the policy's expiration and field conditions; returns its content-length-range.
-pub(super) fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Option<(u64, u64)>> {
+pub(crate) fn check_policy(policy_b64: &str, fields: &Fields, bucket: &str) -> Result<Option<(u64, u64)>> {
     let raw =
         base64::engine::general_purpose::STANDARD.decode(policy_b64.trim()).map_err(|_| bad_policy("not base64"))?;
     let doc = json::parse(&raw).map_err(|e| bad_policy(&e))?;
@@ -224,8 +228,8 @@ async fn signer(state: &Arc<State>, fields: &Fields) -> Result<Option<(ossd_engi
         let (Some(policy), Some(sig)) = (policy, fields.get("signature")) else {
             return Err(Error::new(Code::AccessDenied).msg("Form upload requires the policy and Signature fields."));
         };
-        let user = auth::user(state, ak).await?;
-        let want = auth::v1_sign(&user.secret, policy);
+        let user = sign::user(state, ak).await?;
+        let want = ossd_sign::v1_sign(&user.secret, policy);
         if !constant_time_eq(want.as_bytes(), sig.trim().as_bytes()) {
             return Err(Error::new(Code::SignatureDoesNotMatch)
                 .ctx("StringToSign", policy)
@@ -250,9 +254,9 @@ async fn signer(state: &Arc<State>, fields: &Fields) -> Result<Option<(ossd_engi
                 .ctx("ArgumentName", "x-oss-credential")
                 .ctx("ArgumentValue", parts[2]));
         }
-        let user = auth::user(state, parts[0]).await?;
-        let key = auth::v4_signing_key(&user.secret, parts[1], parts[2], parts[3]);
-        let want = hex_lower(&auth::hmac256(&key, policy.as_bytes()));
+        let user = sign::user(state, parts[0]).await?;
+        let key = ossd_sign::v4_signing_key(&user.secret, parts[1], parts[2], parts[3]);
+        let want = hex_lower(&ossd_sign::hmac256(&key, policy.as_bytes()));
         if !constant_time_eq(want.as_bytes(), sig.trim().as_bytes()) {
             return Err(Error::new(Code::SignatureDoesNotMatch)
                 .ctx("StringToSign", policy)
@@ -281,15 +285,15 @@ fn attrs_from_fields(f: &Fields, file_type: Option<&str>, b: &BucketRecord) -> R
             a.user_meta.push((n.to_string(), v.clone()));
         }
     }
-    super::object::check_user_meta(&a.user_meta)?;
+    check_user_meta(&a.user_meta)?;
     if let Some(acl) = f.get("x-oss-object-acl") {
-        if !super::object::OBJECT_ACLS.contains(&acl) {
+        if !OBJECT_ACLS.contains(&acl) {
             return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
         }
         a.acl = acl.to_string();
     }
     if let Some(c) = f.get("x-oss-storage-class") {
-        if !super::bucket::STORAGE_CLASSES.contains(&c) {
+        if !STORAGE_CLASSES.contains(&c) {
             return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
         }
         a.storage_class = c.to_string();

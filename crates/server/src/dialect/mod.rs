@@ -1,10 +1,51 @@
-//! Choosing a request's dialect, and translating between a dialect's wire vocabulary and the shared
-//! handlers' (which speak OSS's): header prefixes and values in, headers and XML values out.
+//! The vendor dialects, one folder each (oss, s3, cos, obs): signature checks and error envelopes. Here:
+//! choosing a request's dialect, running its authenticator, rendering an error in its envelope, and the
+//! vocabulary (header prefixes, storage-class names, ETag form) in which the operations' answers are written.
 
-use crate::body::Body;
+pub mod cos;
+pub mod envelope;
+pub mod obs;
+pub mod oss;
+pub mod s3;
+pub mod sign;
+
+use crate::http::body::Body;
+use crate::http::req::Req;
 use crate::State;
 use http::{HeaderMap, HeaderName, HeaderValue, Response};
-use ossd_errors::Dialect;
+use ossd_engine::model::UserRecord;
+use ossd_errors::{Dialect, Error, Result};
+use std::sync::Arc;
+
+/// Checks the request's signature in its dialect: Ok(None) for an anonymous request. An S3 signature also
+/// says what to expect of the body (aws-chunked, a whole-body SHA-256), which is kept on the request.
+pub async fn authenticate(state: &Arc<State>, r: &mut Req) -> Result<Option<UserRecord>> {
+    match r.dialect {
+        Dialect::Oss => oss::authenticate(state, r).await,
+        Dialect::Cos => cos::authenticate(state, r).await,
+        Dialect::Obs => obs::authenticate(state, r).await,
+        Dialect::S3 => {
+            let authed = s3::authenticate(state, r).await?;
+            Ok(authed.map(|(u, body)| {
+                r.s3 = Some(body);
+                u
+            }))
+        }
+    }
+}
+
+/// An error response in the request's dialect (a HEAD's carries no body).
+pub fn error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
+    if let Some((_, detail)) = e.context.iter().find(|(n, _)| *n == "Detail") {
+        tracing::error!(request_id = %r.id, "{}: {detail}", e.def().code);
+    }
+    match r.dialect {
+        Dialect::Oss => oss::error_response(e, r, is_head),
+        Dialect::S3 => s3::error_response(e, r, is_head),
+        Dialect::Cos => cos::error_response(e, r, is_head),
+        Dialect::Obs => obs::error_response(e, r, is_head),
+    }
+}
 
 /// Decides the dialect from the request's own signals: signature scheme, presign parameters, header
 /// prefixes and the Host; anonymous requests without any get the listener's default.

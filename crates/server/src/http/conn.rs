@@ -1,7 +1,7 @@
 //! One client connection: serving it over any byte stream (TCP or TLS) with HTTP/1.1, and its limits: the size
 //! of the request head, the header-read and keep-alive timeouts, and the request line.
 
-use crate::body::Body;
+use super::body::Body;
 use crate::State;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -184,6 +184,14 @@ impl http_body::Body for Tracked {
     }
 }
 
+/// What answers one request: the server's pipeline, handed down so that the wire layer knows nothing above it.
+pub type Handler = fn(
+    Arc<State>,
+    hyper::Request<hyper::body::Incoming>,
+    SocketAddr,
+    Option<ossd_errors::Dialect>,
+) -> Pin<Box<dyn std::future::Future<Output = hyper::Response<Body>> + Send>>;
+
 /// Serves one connection over any byte stream (a TCP socket, a TLS session, or an in-memory pipe) until the
 /// client leaves, a timeout closes it, or `stop` turns true (then the request in progress finishes first).
 pub async fn serve_connection<S>(
@@ -193,6 +201,7 @@ pub async fn serve_connection<S>(
     pinned: Option<ossd_errors::Dialect>,
     cfg: Arc<ConnConfig>,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    handler: Handler,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -215,7 +224,7 @@ pub async fn serve_connection<S>(
             let resp = if req.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0) > max_line {
                 uri_too_long(&state, &req)
             } else {
-                crate::handle(state, req, peer, pinned).await
+                handler(state, req, peer, pinned).await
             };
             Ok::<_, std::convert::Infallible>(resp.map(|body| Tracked { body, in_flight, started: false }))
         }

@@ -1,11 +1,12 @@
-//! What bucket configurations do to requests: CORS preflight and response headers, and static website
-//! serving (index documents for directories, the error document for a missing key).
+//! CORS as a bucket configuration applies it to requests: the OPTIONS preflight, and the Access-Control-*
+//! headers on the response of a request that carries an allowed Origin.
 
-use super::config::{parse_cors, parse_website, Cors, CORS, WEBSITE};
-use super::Req;
-use crate::body::Body;
+use super::config::{parse_cors, Cors, CORS};
+use crate::http::body::Body;
+use crate::http::req::Req;
 use crate::State;
-use http::{HeaderValue, Method, Response, StatusCode};
+use http::HeaderValue;
+use http::Response;
 use ossd_errors::{Code, Error, Result};
 use std::sync::Arc;
 
@@ -73,30 +74,4 @@ pub async fn add_cors_headers(state: &Arc<State>, r: &Req, resp: &mut Response<B
     if let Some(a) = rule.max_age {
         h.insert("access-control-max-age", HeaderValue::from(a));
     }
-}
-
-/// For an anonymous GET on a bucket with a website configuration: the key to serve instead
-/// (the index document for the root or a "directory"), or None when the website does not apply.
-pub async fn website_key(state: &Arc<State>, r: &Req) -> Result<Option<(String, Option<String>)>> {
-    if r.user.is_some() || r.method != Method::GET || !r.query.is_empty() {
-        return Ok(None);
-    }
-    let Some(bucket) = r.bucket.as_deref() else { return Ok(None) };
-    let Some(doc) = state.bucket_config(bucket, WEBSITE).await? else { return Ok(None) };
-    let Ok(site) = parse_website(doc.as_bytes()) else { return Ok(None) };
-    let key = match r.key.as_deref() {
-        None => site.index.clone(),
-        Some(k) if k.ends_with('/') => format!("{k}{}", site.index),
-        Some(k) => k.to_string(),
-    };
-    Ok(Some((key, site.error)))
-}
-
-/// Serves the website's error document with status 404, or None when there is none to serve.
-pub async fn error_document(state: &Arc<State>, r: &Req, error_key: &str) -> Option<Response<Body>> {
-    let er = r.anonymous_get(error_key.to_string(), http::HeaderMap::new());
-    let b = super::bucket_record(state, r.bucket.as_deref()?).await.ok()?;
-    let mut resp = super::object::get_object(state, &er, &b, false).await.ok()?;
-    *resp.status_mut() = StatusCode::NOT_FOUND;
-    Some(resp)
 }

@@ -1,13 +1,15 @@
 //! Multipart upload: Initiate, UploadPart, UploadPartCopy, Complete, Abort, ListParts, ListMultipartUploads.
 
-use super::bucket::limit_param;
-use super::object::{
-    attrs_from_headers, copy_source_object, parse_range, receive_body, reject_unsupported_write_headers,
-};
-use super::xml::{parse, XmlOut};
-use super::{blocking, check_access, empty, ok_xml, read_small_body, Req};
-use crate::body::Body;
-use crate::util::{self, iso8601};
+use super::copy::copy_source_object;
+use super::get::parse_range;
+use super::list::limit_param;
+use super::object::{attrs_from_headers, receive_body};
+use super::validate::reject_unsupported_write_headers;
+use super::{blocking, check_access, empty, ok_xml};
+use crate::http::body::{read_small_body, Body};
+use crate::http::req::Req;
+use crate::http::util::{self, iso8601};
+use crate::http::xml::{parse, XmlOut};
 use crate::State;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;

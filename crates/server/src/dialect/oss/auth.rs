@@ -1,22 +1,15 @@
 //! OSS request authentication: V1 (HMAC-SHA1) and V4 (OSS4-HMAC-SHA256), in the Authorization header
 //! and in presigned URLs. Signatures are compared in constant time.
 
-use super::Req;
-use crate::util;
+use crate::dialect::sign::{header_pairs, skew_check, user};
+use crate::http::req::Req;
+use crate::http::util;
 use crate::State;
 use ossd_engine::model::UserRecord;
 use ossd_errors::{Code, Error, Result};
 use ossd_sign::{constant_time_eq, Parts};
 pub use ossd_sign::{hmac256, v1_sign, v4_signing_key, V1_SUBRESOURCES};
 use std::sync::Arc;
-
-/// The request's headers as the signers see them: lowercase names, values as sent.
-fn header_pairs(r: &Req) -> Vec<(String, String)> {
-    r.headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect()
-}
 
 fn with_parts<T>(r: &Req, f: impl FnOnce(&Parts) -> T) -> T {
     let headers = header_pairs(r);
@@ -29,9 +22,6 @@ fn with_parts<T>(r: &Req, f: impl FnOnce(&Parts) -> T) -> T {
     };
     f(&p)
 }
-
-/// Requests may be this far from the server's clock.
-pub const MAX_SKEW_SECS: i64 = 15 * 60;
 
 /// Who sent the request: Ok(None) for an anonymous request, an error for a bad signature.
 pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserRecord>> {
@@ -84,36 +74,8 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
     Ok(None)
 }
 
-pub async fn user(state: &Arc<State>, ak: &str) -> Result<UserRecord> {
-    if ak.is_empty() || !ak.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'=')) {
-        return Err(Error::new(Code::InvalidAccessKeyIdChars).ctx("OSSAccessKeyId", ak));
-    }
-    match state.user(ak).await? {
-        None => Err(Error::new(Code::InvalidAccessKeyId).ctx("OSSAccessKeyId", ak)),
-        Some(u) if !u.key_enabled => Err(Error::new(Code::InvalidAccessKeyIdDisabled).ctx("OSSAccessKeyId", ak)),
-        Some(u) if !u.enabled => Err(Error::new(Code::UserDisable).ctx("OSSAccessKeyId", ak)),
-        Some(u) => Ok(u),
-    }
-}
-
 fn check_skew(parsed: Option<i64>, raw: &str) -> Result<()> {
     skew_check(parsed, raw, "OSS authentication requires a valid Date.")
-}
-
-/// RequestTimeTooSkewed when the request time is more than 15 minutes from the server's; AccessDenied with
-/// `missing` when there is no valid time at all. Every dialect's verifier uses it.
-pub fn skew_check(parsed: Option<i64>, raw: &str, missing: &'static str) -> Result<()> {
-    let Some(t) = parsed else {
-        return Err(Error::new(Code::AccessDenied).msg(missing).ctx("Date", raw.chars().take(64).collect::<String>()));
-    };
-    let now = util::now_secs();
-    if (t - now).abs() > MAX_SKEW_SECS {
-        return Err(Error::new(Code::RequestTimeTooSkewed)
-            .ctx("RequestTime", raw.chars().take(64).collect::<String>())
-            .ctx("ServerTime", util::iso8601(now * 1000))
-            .ctx("MaxAllowedSkewMilliseconds", (MAX_SKEW_SECS * 1000).to_string()));
-    }
-    Ok(())
 }
 
 fn mismatch(string_to_sign: &str, provided: &str, ak: &str) -> Error {
@@ -248,7 +210,7 @@ mod tests {
     #[test]
     fn presigned_v4_with_extreme_expires() {
         let dir = std::env::temp_dir().join(format!("ossd-auth-{}", ossd_engine::model::random_u64()));
-        let h = super::super::fuzzing::AuthHarness::new(dir.clone(), "AK1", "secret").unwrap();
+        let h = crate::fuzzing::AuthHarness::new(dir.clone(), "AK1", "secret").unwrap();
         for (expires, want) in
             [("9223372036854775807", Code::SignatureDoesNotMatch), ("-9223372036854775808", Code::AccessDeniedExpired)]
         {

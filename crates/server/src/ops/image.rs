@@ -1,13 +1,14 @@
 //! Image processing on GET (`x-oss-process=image/...`): info, resize and format, for PNG and JPEG.
 
-use crate::body::Body;
-use crate::json::quote;
+use crate::http::body::Body;
+use crate::http::json::quote;
 use crate::State;
 use http::Response;
 use image::{DynamicImage, ImageFormat};
 use ossd_engine::model::ObjectRecord;
 use ossd_errors::{Code, Error, Result};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
+use std::io::Read;
 use std::sync::Arc;
 
 /// The largest object image processing reads (OSS: "A source image cannot exceed 20 MB").

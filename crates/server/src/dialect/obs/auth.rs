@@ -1,8 +1,9 @@
 //! The OBS dialect's authentication: `Authorization: OBS ak:sig` (V2-style, `x-obs-` headers, OBS's
 //! sub-resources) and presigned URLs (`AccessKeyId`, `Expires`, `Signature`).
 
-use crate::oss::{auth, Req};
-use crate::util;
+use crate::dialect::sign;
+use crate::http::req::Req;
+use crate::http::util;
 use crate::State;
 use ossd_engine::model::UserRecord;
 use ossd_errors::{Code, Error, Result};
@@ -52,18 +53,18 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
             .trim()
             .rsplit_once(':')
             .ok_or_else(|| Error::new(Code::AccessDenied).msg("The authorization header is malformed."))?;
-        let user = auth::user(state, ak).await?;
+        let user = sign::user(state, ak).await?;
         let (date, raw) = match r.h("x-obs-date") {
             Some(d) => ("", d),
             None => (r.h("date").unwrap_or(""), r.h("date").unwrap_or("")),
         };
         let t = util::parse_http_date(raw).or_else(|| util::parse_basic_iso(raw));
-        auth::skew_check(t, raw, "OBS authentication requires a valid Date or x-obs-date.")?;
+        sign::skew_check(t, raw, "OBS authentication requires a valid Date or x-obs-date.")?;
         verify(r, &user, date, ak, sig)?;
         return Ok(Some(user));
     }
     if let (Some(ak), Some(expires), Some(sig)) = (r.q("AccessKeyId"), r.q("Expires"), r.q("Signature")) {
-        let user = auth::user(state, ak).await?;
+        let user = sign::user(state, ak).await?;
         let exp: i64 = expires.parse().map_err(|_| Error::new(Code::AccessDenied).msg("Expires must be a number."))?;
         if util::now_secs() > exp {
             return Err(Error::new(Code::AccessDeniedExpired));

@@ -1,9 +1,11 @@
 //! Bucket retention (InitiateBucketWorm, CompleteBucketWorm, ExtendBucketWorm, GetBucketWorm,
 //! AbortBucketWorm) and RestoreObject for archive objects.
 
-use super::xml::{parse, XmlOut};
-use super::{blocking, check_access, empty, ok_xml, read_small_body, require_owner, Req};
-use crate::body::Body;
+use super::{blocking, check_access, empty, ok_xml, require_owner};
+use crate::http::body::{read_small_body, Body};
+use crate::http::req::Req;
+use crate::http::util::{self};
+use crate::http::xml::{parse, XmlOut};
 use crate::State;
 use http::{Method, Response, StatusCode};
 use hyper::body::Incoming;
@@ -12,7 +14,7 @@ use ossd_engine::retention::RestoreOutcome;
 use ossd_errors::{Code, Error, Result};
 use std::sync::Arc;
 
-pub(super) fn days_from(raw: &[u8], root: &str) -> Result<u32> {
+pub(crate) fn days_from(raw: &[u8], root: &str) -> Result<u32> {
     let doc = parse(raw, root)?;
     let d = doc
         .text_of("RetentionPeriodInDays")
@@ -51,7 +53,7 @@ pub async fn handle(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incomin
             x.el("WormId", &w.id)
                 .el("State", &w.state)
                 .el("RetentionPeriodInDays", &w.days.to_string())
-                .el("CreationDate", &crate::util::iso8601(w.created_ms));
+                .el("CreationDate", &util::iso8601(w.created_ms));
             ok_xml(x.finish("WormConfiguration"))
         }
         (&Method::DELETE, None) if r.has("worm") => {

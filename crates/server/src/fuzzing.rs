@@ -2,8 +2,11 @@
 //! parsers made reachable from outside the crate, and a harness that hands each dialect's authenticator a
 //! request built the way the front end builds it. Not an API: nothing else may use it.
 
-use super::{address, auth, callback, config, image, object, post, worm, Req};
-use crate::{util, Config, State};
+use crate::dialect;
+use crate::http::req::{address, Req};
+use crate::http::util;
+use crate::ops::{callback, config, get, image, post, validate, worm};
+use crate::{Config, State};
 use base64::Engine as _;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use ossd_errors::{Dialect, Result};
@@ -48,7 +51,7 @@ pub fn xml_documents(body: &[u8]) {
 
 /// The `Range` header against an object of `size` bytes: what it selects lies inside the object.
 pub fn range(header: &str, size: u64) {
-    if let Some((start, len)) = object::parse_range(header, size) {
+    if let Some((start, len)) = get::parse_range(header, size) {
         assert!(len >= 1 && start.checked_add(len).is_some_and(|end| end <= size), "{header:?} on {size} bytes");
     }
 }
@@ -60,7 +63,7 @@ pub fn process_params(spec: &str) {
 
 /// The `x-oss-tagging` header.
 pub fn tagging_header(v: &str) {
-    let _ = object::parse_tagging_header(v);
+    let _ = validate::parse_tagging_header(v);
 }
 
 /// The `x-oss-callback` and `x-oss-callback-var` parameters, given their JSON (they travel base64-encoded).
@@ -122,8 +125,8 @@ impl AuthHarness {
         let state = &self.state;
         let (bucket, key, virtual_hosted) = address(state, host, pq.path());
         let query = util::parse_query(pq.query().unwrap_or(""));
-        let _ = crate::dialect::detect(state, &hs, &query, host);
-        let r = Req {
+        let _ = dialect::detect(state, &hs, &query, host);
+        let mut r = Req {
             id: "FUZZ".into(),
             method,
             headers: hs,
@@ -137,14 +140,7 @@ impl AuthHarness {
             virtual_hosted,
             s3: None,
         };
-        let signed = self.rt.block_on(async {
-            match dialect {
-                Dialect::Oss => auth::authenticate(state, &r).await.map(|u| u.is_some()),
-                Dialect::S3 => crate::s3::authenticate(state, &r).await.map(|u| u.is_some()),
-                Dialect::Cos => crate::cos::authenticate(state, &r).await.map(|u| u.is_some()),
-                Dialect::Obs => crate::obs::authenticate(state, &r).await.map(|u| u.is_some()),
-            }
-        });
+        let signed = self.rt.block_on(async { dialect::authenticate(state, &mut r).await.map(|u| u.is_some()) });
         Some(signed)
     }
 }

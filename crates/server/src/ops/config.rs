@@ -1,10 +1,11 @@
 //! Bucket configurations kept as documents: CORS, lifecycle, static website and access logging.
 //! Each is parsed and validated on Put, stored in a canonical form, and returned by Get.
 
-use super::xml::{parse, Node, XmlOut};
-use super::{blocking, empty, ok_xml, read_small_body, require_owner, Req};
-use crate::body::Body;
-use crate::util;
+use super::{blocking, empty, ok_xml, require_owner};
+use crate::http::body::{read_small_body, Body};
+use crate::http::req::Req;
+use crate::http::util::{self};
+use crate::http::xml::{parse, Node, XmlOut};
 use crate::State;
 use http::{Method, Response, StatusCode};
 use hyper::body::Incoming;

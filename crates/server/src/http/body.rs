@@ -1,7 +1,12 @@
-//! The response body: nothing, one buffer, or a stream of chunks fed from a blocking reader.
+//! Bodies: the response body (nothing, one buffer, or a stream of chunks fed from a blocking reader), and
+//! collecting a small request body (an XML document) within a size limit.
 
+use crate::State;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use ossd_errors::{Code, Error};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -52,4 +57,30 @@ impl http_body::Body for Body {
             Body::Stream(_) => SizeHint::default(),
         }
     }
+}
+
+/// Collects a small request body (XML documents), bounded by `limit` bytes.
+pub async fn read_small_body(state: &State, body: Incoming, limit: usize) -> ossd_errors::Result<Bytes> {
+    let mut body = body;
+    // A declared Content-Length past the cap is refused before a byte of the body is read.
+    let declared = http_body::Body::size_hint(&body).lower();
+    if declared > limit as u64 {
+        return Err(Error::new(Code::EntityTooLarge).ctx("MaxSizeAllowed", limit.to_string()));
+    }
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(state.idle_timeout, body.frame()).await {
+            Err(_) => return Err(Error::new(Code::RequestTimeout)),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(Error::new(Code::RequestTimeout).ctx("Detail", e.to_string())),
+            Ok(Some(Ok(f))) => f,
+        };
+        if let Ok(d) = frame.into_data() {
+            if buf.len() + d.len() > limit {
+                return Err(Error::new(Code::EntityTooLarge).ctx("MaxSizeAllowed", limit.to_string()));
+            }
+            buf.extend_from_slice(&d);
+        }
+    }
+    Ok(buf.freeze())
 }
