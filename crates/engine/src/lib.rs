@@ -31,8 +31,8 @@ pub const MIN_PART_SIZE: u64 = 100 * 1024;
 pub const MAX_PART_NUMBER: u32 = 10_000;
 
 pub struct Engine {
-    pub meta: Arc<dyn MetaStore>,
-    pub blobs: Arc<dyn BlobStore>,
+    pub(crate) meta: Arc<dyn MetaStore>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
     /// The key that blobs encrypted at rest are encrypted with.
     master: blob::MasterKey,
     pub region: String,

@@ -67,7 +67,7 @@ pub async fn put_bucket_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
     };
     let engine = state.engine.clone();
     let name = b.name.clone();
-    blocking(move || engine.meta.set_bucket_acl(&name, &acl)).await?;
+    blocking(move || engine.put_bucket_acl(&name, &acl)).await?;
     state.forget_bucket(&b.name);
     empty(StatusCode::OK)
 }
