@@ -86,9 +86,10 @@ impl Engine {
         self.meta.put_bucket_config(bucket, LIFECYCLE, &encode_rules(rules))
     }
 
-    /// GetBucketLifecycle: None when the bucket has no rules.
+    /// GetBucketLifecycle: None when the bucket has no rules (or none this engine can read: a configuration
+    /// always has at least one).
     pub fn bucket_lifecycle(&self, bucket: &str) -> Result<Option<Vec<LifecycleRule>>> {
-        Ok(self.meta.get_bucket_config(bucket, LIFECYCLE)?.map(|s| decode_rules(&s)))
+        Ok(self.meta.get_bucket_config(bucket, LIFECYCLE)?.map(|s| decode_rules(&s)).filter(|r| !r.is_empty()))
     }
 
     /// PutBucketLogging: the target must be a bucket of the same owner (InvalidTargetBucketForLogging).
@@ -264,6 +265,9 @@ mod tests {
         e.put_bucket_lifecycle("src", &rules).unwrap();
         assert_eq!(e.bucket_lifecycle("src").unwrap(), Some(rules));
         assert!(e.delete_bucket_config("src", LIFECYCLE).unwrap());
+        assert_eq!(e.bucket_lifecycle("src").unwrap(), None);
+        // A document this engine did not write (an XML one from before rules were typed) reads as no rules.
+        e.put_bucket_config("src", LIFECYCLE, "<LifecycleConfiguration><Rule/></LifecycleConfiguration>").unwrap();
         assert_eq!(e.bucket_lifecycle("src").unwrap(), None);
 
         let to = |b: &str| Logging { target_bucket: b.into(), target_prefix: "p/".into() };
