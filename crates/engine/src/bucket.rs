@@ -1,6 +1,6 @@
 //! Buckets: creating one (name, ownership and the per-user bucket limit), listing them, their ACL, and the
-//! configurations kept with them: lifecycle rules and access logging as typed values, other kinds as
-//! documents the caller owns the format of.
+//! configurations kept with them: lifecycle rules and access logging as typed values (upgraded from the XML
+//! documents earlier releases stored), other kinds as documents the caller owns the format of.
 
 use crate::lifecycle::{LifecycleRule, When};
 use crate::model::*;
@@ -17,6 +17,42 @@ pub const LOGGING: &str = "logging";
 pub struct Logging {
     pub target_bucket: String,
     pub target_prefix: String,
+}
+
+/// A lifecycle or logging configuration as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored<T> {
+    Typed(T),
+    /// An XML document stored by a release before the engine typed these configurations that this engine
+    /// cannot read. It is kept as it was (GET answers it, as that release did) and not applied.
+    Unreadable(String),
+}
+
+/// Whether a stored configuration is an XML document of an earlier release (typed ones never start with `<`).
+fn is_legacy(doc: &str) -> bool {
+    doc.trim_start().starts_with('<')
+}
+
+/// Lifecycle rules as stored, whatever release stored them.
+pub(crate) fn decode_lifecycle(doc: &str) -> Stored<Vec<LifecycleRule>> {
+    if !is_legacy(doc) {
+        return Stored::Typed(decode_rules(doc));
+    }
+    match crate::config_xml::parse_lifecycle(doc.as_bytes()) {
+        Ok(rules) => Stored::Typed(rules),
+        Err(_) => Stored::Unreadable(doc.to_string()),
+    }
+}
+
+/// Access logging as stored, whatever release stored it: None when it is off.
+fn decode_logging_doc(doc: &str) -> Option<Stored<Logging>> {
+    if !is_legacy(doc) {
+        return decode_logging(doc).map(Stored::Typed);
+    }
+    match crate::config_xml::parse_logging(doc.as_bytes()) {
+        Ok(l) => l.map(Stored::Typed),
+        Err(_) => Some(Stored::Unreadable(doc.to_string())),
+    }
 }
 
 impl Engine {
@@ -86,10 +122,9 @@ impl Engine {
         self.meta.put_bucket_config(bucket, LIFECYCLE, &encode_rules(rules))
     }
 
-    /// GetBucketLifecycle: None when the bucket has no rules (or none this engine can read: a configuration
-    /// always has at least one).
-    pub fn bucket_lifecycle(&self, bucket: &str) -> Result<Option<Vec<LifecycleRule>>> {
-        Ok(self.meta.get_bucket_config(bucket, LIFECYCLE)?.map(|s| decode_rules(&s)).filter(|r| !r.is_empty()))
+    /// GetBucketLifecycle: None when the bucket has no rules.
+    pub fn bucket_lifecycle(&self, bucket: &str) -> Result<Option<Stored<Vec<LifecycleRule>>>> {
+        Ok(self.meta.get_bucket_config(bucket, LIFECYCLE)?.map(|s| decode_lifecycle(&s)))
     }
 
     /// PutBucketLogging: the target must be a bucket of the same owner (InvalidTargetBucketForLogging).
@@ -106,8 +141,48 @@ impl Engine {
     }
 
     /// GetBucketLogging: None when logging is off.
-    pub fn bucket_logging(&self, bucket: &str) -> Result<Option<Logging>> {
-        Ok(self.meta.get_bucket_config(bucket, LOGGING)?.as_deref().and_then(decode_logging))
+    pub fn bucket_logging(&self, bucket: &str) -> Result<Option<Stored<Logging>>> {
+        Ok(self.meta.get_bucket_config(bucket, LOGGING)?.as_deref().and_then(decode_logging_doc))
+    }
+
+    /// Rewrites every lifecycle and logging configuration an earlier release stored as an XML document in
+    /// the typed form, in one transaction (run once by `open`; a data dir already upgraded has none). A
+    /// document this engine cannot read is kept as it is, with a warning: nothing an operator configured is
+    /// dropped. Returns how many were rewritten.
+    pub fn upgrade_configs(&self) -> Result<usize> {
+        let mut changes: Vec<(String, &str, Option<String>)> = Vec::new();
+        for kind in [LIFECYCLE, LOGGING] {
+            for (bucket, doc) in self.meta.bucket_configs(kind)? {
+                if !is_legacy(&doc) {
+                    continue;
+                }
+                let typed = match kind {
+                    LIFECYCLE => match decode_lifecycle(&doc) {
+                        Stored::Typed(rules) => Some(Some(encode_rules(&rules))),
+                        Stored::Unreadable(_) => None,
+                    },
+                    _ => match decode_logging_doc(&doc) {
+                        Some(Stored::Typed(l)) => Some(Some(encode_logging(&l))),
+                        Some(Stored::Unreadable(_)) => None,
+                        // A document with logging off: stored as no configuration, which reads the same.
+                        None => Some(None),
+                    },
+                };
+                match typed {
+                    Some(new) => changes.push((bucket, kind, new)),
+                    None => tracing::warn!(bucket = %bucket, kind, document = %doc,
+                        "a configuration stored by an earlier release cannot be read; it is kept as it is and not applied (put it again to replace it)"),
+                }
+            }
+        }
+        if !changes.is_empty() {
+            self.meta.replace_bucket_configs(&changes)?;
+            tracing::info!(
+                configurations = changes.len(),
+                "upgraded lifecycle and logging configurations to the typed form"
+            );
+        }
+        Ok(changes.len())
     }
 
     // ---- users ----
@@ -168,7 +243,7 @@ fn encode_rules(rules: &[LifecycleRule]) -> String {
 }
 
 /// The rules of `encode_rules`; a rule that does not decode is left out (it could not be applied).
-pub(crate) fn decode_rules(s: &str) -> Vec<LifecycleRule> {
+fn decode_rules(s: &str) -> Vec<LifecycleRule> {
     s.lines()
         .filter_map(|line| {
             let mut r = LifecycleRule {
@@ -263,11 +338,8 @@ mod tests {
             },
         ];
         e.put_bucket_lifecycle("src", &rules).unwrap();
-        assert_eq!(e.bucket_lifecycle("src").unwrap(), Some(rules));
+        assert_eq!(e.bucket_lifecycle("src").unwrap(), Some(Stored::Typed(rules)));
         assert!(e.delete_bucket_config("src", LIFECYCLE).unwrap());
-        assert_eq!(e.bucket_lifecycle("src").unwrap(), None);
-        // A document this engine did not write (an XML one from before rules were typed) reads as no rules.
-        e.put_bucket_config("src", LIFECYCLE, "<LifecycleConfiguration><Rule/></LifecycleConfiguration>").unwrap();
         assert_eq!(e.bucket_lifecycle("src").unwrap(), None);
 
         let to = |b: &str| Logging { target_bucket: b.into(), target_prefix: "p/".into() };
@@ -277,8 +349,71 @@ mod tests {
         }
         assert_eq!(e.bucket_logging("src").unwrap(), None);
         e.put_bucket_logging("src", "alice", &to("logs")).unwrap();
-        assert_eq!(e.bucket_logging("src").unwrap(), Some(to("logs")));
+        assert_eq!(e.bucket_logging("src").unwrap(), Some(Stored::Typed(to("logs"))));
         assert!(e.bucket_config("src", LOGGING).unwrap().is_some());
+        drop(e);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// What a release before typed configurations stored: the canonical documents its PUT handlers rendered.
+    const OLD_LIFECYCLE: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LifecycleConfiguration><Rule><ID>r1</ID>\
+        <Prefix>tmp/</Prefix><Status>Enabled</Status><Tag><Key>k</Key><Value>v</Value></Tag><Expiration><Days>3</Days>\
+        </Expiration><AbortMultipartUpload><CreatedBeforeDate>2020-01-02T00:00:00.000Z</CreatedBeforeDate>\
+        </AbortMultipartUpload></Rule><Rule><ID></ID><Prefix></Prefix><Status>Disabled</Status><Expiration>\
+        <Days>1</Days></Expiration></Rule></LifecycleConfiguration>";
+    const OLD_LOGGING: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BucketLoggingStatus><LoggingEnabled>\
+        <TargetBucket>logs</TargetBucket><TargetPrefix>access/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>";
+
+    #[test]
+    fn configurations_stored_as_xml_by_an_earlier_release_are_read_and_upgraded_on_open() {
+        let (e, dir) = temp_engine();
+        for b in ["src", "logs", "off", "broken"] {
+            e.create_bucket("alice", b, "private", "Standard").unwrap();
+        }
+        // Written as the earlier release did: straight into the store, in its form.
+        e.meta.put_bucket_config("src", LIFECYCLE, OLD_LIFECYCLE).unwrap();
+        e.meta.put_bucket_config("src", LOGGING, OLD_LOGGING).unwrap();
+        e.meta.put_bucket_config("off", LOGGING, "<BucketLoggingStatus></BucketLoggingStatus>").unwrap();
+        let unreadable = "<LifecycleConfiguration><Rule><Status>Sometimes</Status></Rule></LifecycleConfiguration>";
+        e.meta.put_bucket_config("broken", LIFECYCLE, unreadable).unwrap();
+        let rules = vec![
+            LifecycleRule {
+                id: "r1".into(),
+                prefix: "tmp/".into(),
+                enabled: true,
+                tags: vec![("k".into(), "v".into())],
+                expiration: Some(When::Days(3)),
+                abort_upload: Some(When::Before(1_577_923_200_000)),
+            },
+            LifecycleRule {
+                id: String::new(),
+                prefix: String::new(),
+                enabled: false,
+                tags: Vec::new(),
+                expiration: Some(When::Days(1)),
+                abort_upload: None,
+            },
+        ];
+        let logging = Logging { target_bucket: "logs".into(), target_prefix: "access/".into() };
+        // Read right even before the upgrade has run.
+        assert_eq!(e.bucket_lifecycle("src").unwrap(), Some(Stored::Typed(rules.clone())));
+        assert_eq!(e.bucket_logging("src").unwrap(), Some(Stored::Typed(logging.clone())));
+        drop(e);
+
+        let e = Engine::open(&dir, false, "cn-hangzhou").unwrap();
+        assert_eq!(e.bucket_lifecycle("src").unwrap(), Some(Stored::Typed(rules.clone())));
+        assert_eq!(e.bucket_logging("src").unwrap(), Some(Stored::Typed(logging)));
+        assert_eq!(e.bucket_logging("off").unwrap(), None);
+        // Rewritten in the typed form; a document logging nothing is no configuration.
+        let stored = e.meta.get_bucket_config("src", LIFECYCLE).unwrap().unwrap();
+        assert_eq!(stored, encode_rules(&rules));
+        assert!(!e.meta.get_bucket_config("src", LOGGING).unwrap().unwrap().starts_with('<'));
+        assert_eq!(e.meta.get_bucket_config("off", LOGGING).unwrap(), None);
+        // The unreadable one is kept as it was, and is no "no rules".
+        assert_eq!(e.meta.get_bucket_config("broken", LIFECYCLE).unwrap().as_deref(), Some(unreadable));
+        assert_eq!(e.bucket_lifecycle("broken").unwrap(), Some(Stored::Unreadable(unreadable.into())));
+        // Nothing left to upgrade: the pass runs once.
+        assert_eq!(e.upgrade_configs().unwrap(), 0);
         drop(e);
         std::fs::remove_dir_all(dir).unwrap();
     }

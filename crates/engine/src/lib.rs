@@ -4,6 +4,7 @@
 pub use ossd_sign::crc64;
 pub mod blob;
 pub mod bucket;
+pub mod config_xml;
 pub mod failpoints;
 pub mod fsck;
 pub mod lifecycle;
@@ -83,6 +84,7 @@ impl Engine {
             _lock: lock,
         };
         engine.sweep_orphans()?;
+        engine.upgrade_configs()?;
         failpoints::arm_from_env();
         Ok(engine)
     }

@@ -2,9 +2,10 @@
 //! (lines queued by the server are written as objects into each bucket's logging target). `start_workers` runs
 //! them on threads of their own until the returned handle is stopped or dropped.
 
-use crate::bucket::LIFECYCLE;
-use crate::model::{civil, now_ms, random_u64, ObjectAttrs};
+use crate::bucket::{Stored, LIFECYCLE};
+use crate::model::{now_ms, random_u64, ObjectAttrs};
 use crate::Engine;
+use ossd_sign::date::civil;
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
@@ -56,8 +57,12 @@ impl Engine {
         let mut written = 0;
         for (source, lines) in self.access_log.take() {
             let logging = match self.bucket_logging(&source) {
-                Ok(Some(l)) => l,
+                Ok(Some(Stored::Typed(l))) => l,
                 Ok(None) => continue,
+                Ok(Some(Stored::Unreadable(_))) => {
+                    tracing::warn!(bucket = %source, "access log: the logging configuration cannot be read; lines dropped");
+                    continue;
+                }
                 Err(e) => {
                     tracing::warn!(bucket = %source, error = %e, "access log: cannot read the logging configuration");
                     continue;
@@ -104,7 +109,9 @@ impl Engine {
             }
         };
         for (bucket, doc) in settled(seen, configs) {
-            let rules = crate::bucket::decode_rules(&doc);
+            // A document an earlier release stored that this engine cannot read (`upgrade_configs` warned
+            // about it at start-up) is not applied.
+            let Stored::Typed(rules) = crate::bucket::decode_lifecycle(&doc) else { continue };
             match self.apply_lifecycle(&bucket, &rules) {
                 Ok(r) if r.expired + r.aborted > 0 => {
                     tracing::info!(bucket = %bucket, expired = r.expired, aborted = r.aborted, "lifecycle applied")

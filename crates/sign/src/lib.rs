@@ -1,9 +1,10 @@
-//! Wire primitives shared by server and client: CRC-64 (and its combination), and OSS request signing: the canonical strings and HMACs of signature V1 and V4. The server verifies with these
+//! Wire primitives shared by server, client and engine: CRC-64 (and its combination), calendar dates (`date`), and OSS request signing: the canonical strings and HMACs of signature V1 and V4. The server verifies with these
 //! and the client signs with them, so both ends agree by construction; the tests pin them to vectors computed by
 //! the official SDKs' own signers.
 
 pub mod aws;
 pub mod crc64;
+pub mod date;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};

@@ -16,7 +16,7 @@ pub struct Server {
     pub child: Child,
     pub port: u16,
     pub data: PathBuf,
-    /// Everything the server printed.
+    /// Everything the server printed (from its start).
     pub log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
@@ -45,8 +45,11 @@ impl Server {
         let mut lines = BufReader::new(stdout).lines();
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut port = 0;
+        let mut before = String::new();
         while Instant::now() < deadline {
             let Some(Ok(line)) = lines.next() else { break };
+            before.push_str(&line);
+            before.push('\n');
             if let Some(rest) = line.split("listening on 127.0.0.1:").nth(1) {
                 port = rest.split_whitespace().next().and_then(|p| p.parse().ok()).expect("port");
                 break;
@@ -54,7 +57,7 @@ impl Server {
         }
         assert!(port > 0, "ossd did not report its port");
         // Keep draining stdout so the server never blocks on a full pipe, and keep what it says.
-        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let log = std::sync::Arc::new(std::sync::Mutex::new(before));
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(|l| l.ok()) {

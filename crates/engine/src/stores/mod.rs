@@ -64,6 +64,8 @@ pub trait MetaStore: Send + Sync {
     fn delete_bucket_config(&self, bucket: &str, kind: &str) -> Result<bool>;
     /// Every bucket's configuration of one kind, for background workers.
     fn bucket_configs(&self, kind: &str) -> Result<Vec<(String, String)>>;
+    /// Puts (`Some`) or removes (`None`) each `(bucket, kind, body)` configuration, all in one transaction.
+    fn replace_bucket_configs(&self, changes: &[(String, &str, Option<String>)]) -> Result<()>;
 
     fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>>;
     /// As `get_object`, but only when it can run at once (a reader is free); `None` means "ask `get_object`

@@ -844,6 +844,28 @@ impl MetaStore for SqliteMeta {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 
+    fn replace_bucket_configs(&self, changes: &[(String, &str, Option<String>)]) -> Result<()> {
+        let res = self.write(|c| {
+            for (bucket, kind, body) in changes {
+                match body {
+                    Some(body) => c.execute(
+                        "INSERT OR REPLACE INTO bucket_configs(bucket, kind, body) VALUES(?1,?2,?3)",
+                        [bucket.as_str(), kind, body.as_str()],
+                    ),
+                    None => {
+                        c.execute("DELETE FROM bucket_configs WHERE bucket=?1 AND kind=?2", [bucket.as_str(), kind])
+                    }
+                }
+                .map_err(db)?;
+            }
+            Ok(())
+        });
+        for (bucket, kind, _) in changes {
+            self.configs.forget(bucket, kind);
+        }
+        res
+    }
+
     fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
         let c = self.r()?;
         select_object(&c, bucket, key).map_err(db)

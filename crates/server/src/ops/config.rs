@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub const CORS: &str = "cors";
 /// Lifecycle rules and access logging are kept by the engine as typed values (its workers apply them).
-pub use ossd_engine::bucket::{Logging, LIFECYCLE, LOGGING};
+pub use ossd_engine::bucket::{Stored, LIFECYCLE, LOGGING};
 pub const WEBSITE: &str = "website";
 
 fn malformed(why: &str) -> Error {
@@ -171,69 +171,9 @@ pub fn render_website(w: &Website) -> String {
 
 // ---- lifecycle ----
 
+/// The engine reads lifecycle and logging documents (it reads them from data dirs of earlier releases too).
+pub use ossd_engine::config_xml::{parse_lifecycle, parse_logging};
 pub use ossd_engine::lifecycle::{LifecycleRule, When};
-
-/// Parses `2023-01-01T00:00:00.000Z` (or without milliseconds) to ms.
-fn parse_iso(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let day = s.get(0..10)?;
-    let compact = format!("{}T{}Z", day.replace('-', ""), s.get(11..19)?.replace(':', ""));
-    util::parse_basic_iso(&compact).map(|t| t * 1000)
-}
-
-fn when(n: &Node) -> Result<Option<When>> {
-    if let Some(d) = n.text_of("Days") {
-        let days: u32 = d.trim().parse().map_err(|_| malformed("Days is not a positive integer"))?;
-        if days == 0 {
-            return Err(Error::invalid_argument("Days", d, "Days must be a positive integer."));
-        }
-        return Ok(Some(When::Days(days)));
-    }
-    for tag in ["Date", "CreatedBeforeDate"] {
-        if let Some(d) = n.text_of(tag) {
-            return parse_iso(d).map(|t| Some(When::Before(t))).ok_or_else(|| malformed("a date is not ISO 8601"));
-        }
-    }
-    Ok(None)
-}
-
-pub fn parse_lifecycle(raw: &[u8]) -> Result<Vec<LifecycleRule>> {
-    let doc = parse(raw, "LifecycleConfiguration")?;
-    let mut rules = Vec::new();
-    for r in doc.all("Rule") {
-        let status = r.text_of("Status").map(str::trim).ok_or_else(|| malformed("Rule/Status is required"))?;
-        if status != "Enabled" && status != "Disabled" {
-            return Err(malformed("Status must be Enabled or Disabled"));
-        }
-        let tags = r
-            .all("Tag")
-            .chain(r.child("Filter").into_iter().flat_map(|f| f.all("Tag")))
-            .map(|t| (t.text_of("Key").unwrap_or("").to_string(), t.text_of("Value").unwrap_or("").to_string()))
-            .collect();
-        let rule = LifecycleRule {
-            id: r.text_of("ID").unwrap_or("").to_string(),
-            prefix: r.text_of("Prefix").unwrap_or("").to_string(),
-            enabled: status == "Enabled",
-            tags,
-            expiration: match r.child("Expiration") {
-                Some(e) => when(e)?,
-                None => None,
-            },
-            abort_upload: match r.child("AbortMultipartUpload") {
-                Some(e) => when(e)?,
-                None => None,
-            },
-        };
-        if rule.expiration.is_none() && rule.abort_upload.is_none() {
-            return Err(malformed("a Rule needs an Expiration or AbortMultipartUpload action"));
-        }
-        rules.push(rule);
-    }
-    if rules.is_empty() || rules.len() > 1000 {
-        return Err(malformed("a lifecycle configuration has 1 to 1000 rules"));
-    }
-    Ok(rules)
-}
 
 fn render_when(x: &mut XmlOut, tag: &str, w: &When) {
     x.open(tag);
@@ -266,17 +206,6 @@ pub fn render_lifecycle(rules: &[LifecycleRule]) -> String {
 }
 
 // ---- logging ----
-
-pub fn parse_logging(raw: &[u8]) -> Result<Option<(String, String)>> {
-    let doc = parse(raw, "BucketLoggingStatus")?;
-    match doc.child("LoggingEnabled") {
-        None => Ok(None),
-        Some(l) => {
-            let target = l.text_of("TargetBucket").map(|s| s.trim().to_string()).unwrap_or_default();
-            Ok(Some((target, l.text_of("TargetPrefix").unwrap_or("").to_string())))
-        }
-    }
-}
 
 pub fn render_logging(target: Option<(&str, &str)>) -> String {
     let mut x = XmlOut::new("BucketLoggingStatus");
@@ -334,9 +263,8 @@ async fn change(
                 _ => {
                     match parse_logging(&raw)? {
                         None => blocking(move || engine.delete_bucket_config(&bucket, kind).map(|_| ())).await?,
-                        Some((target_bucket, target_prefix)) => {
+                        Some(logging) => {
                             let owner = r.owner_id().to_string();
-                            let logging = Logging { target_bucket, target_prefix };
                             blocking(move || engine.put_bucket_logging(&bucket, &owner, &logging)).await?
                         }
                     }
@@ -348,11 +276,17 @@ async fn change(
         }
         Method::GET => {
             let doc = match kind {
-                LIFECYCLE => blocking(move || engine.bucket_lifecycle(&bucket)).await?.map(|r| render_lifecycle(&r)),
-                LOGGING => {
-                    let l = blocking(move || engine.bucket_logging(&bucket)).await?;
-                    Some(render_logging(l.as_ref().map(|l| (l.target_bucket.as_str(), l.target_prefix.as_str()))))
-                }
+                // A document an earlier release stored that the engine cannot read is answered as it is, as
+                // that release did.
+                LIFECYCLE => blocking(move || engine.bucket_lifecycle(&bucket)).await?.map(|l| match l {
+                    Stored::Typed(rules) => render_lifecycle(&rules),
+                    Stored::Unreadable(doc) => doc,
+                }),
+                LOGGING => Some(match blocking(move || engine.bucket_logging(&bucket)).await? {
+                    Some(Stored::Typed(l)) => render_logging(Some((&l.target_bucket, &l.target_prefix))),
+                    Some(Stored::Unreadable(doc)) => doc,
+                    None => render_logging(None),
+                }),
                 _ => blocking(move || engine.bucket_config(&bucket, kind)).await?,
             };
             match doc {
@@ -398,7 +332,7 @@ mod tests {
     }
 
     #[test]
-    fn lifecycle_rules() {
+    fn lifecycle_documents_round_trip() {
         let r = parse_lifecycle(
             b"<LifecycleConfiguration><Rule><ID>r</ID><Prefix>logs/</Prefix><Status>Enabled</Status>\
               <Tag><Key>k</Key><Value>v</Value></Tag><Expiration><Days>3</Days></Expiration>\
@@ -406,18 +340,18 @@ mod tests {
               </Rule></LifecycleConfiguration>",
         )
         .unwrap();
-        assert_eq!(r[0].expiration, Some(When::Days(3)));
         assert_eq!(r[0].abort_upload, Some(When::Before(1_577_923_200_000)));
-        assert_eq!(r[0].tags, vec![("k".to_string(), "v".to_string())]);
-        assert_eq!(parse_lifecycle(render_lifecycle(&r).as_bytes()).unwrap(), r);
-        for bad in [
-            &b"<LifecycleConfiguration><Rule><Prefix/><Status>On</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>"[..],
-            b"<LifecycleConfiguration><Rule><Status>Enabled</Status></Rule></LifecycleConfiguration>",
-            b"<LifecycleConfiguration><Rule><Status>Enabled</Status><Expiration><Days>x</Days></Expiration></Rule></LifecycleConfiguration>",
-            b"<LifecycleConfiguration><Rule>",
-        ] {
-            assert_eq!(parse_lifecycle(bad).unwrap_err().code, Code::MalformedXML);
-        }
+        let doc = render_lifecycle(&r);
+        assert!(doc.contains("<CreatedBeforeDate>2020-01-02T00:00:00.000Z</CreatedBeforeDate>"), "{doc}");
+        assert_eq!(parse_lifecycle(doc.as_bytes()).unwrap(), r);
+    }
+
+    #[test]
+    fn logging_documents_round_trip() {
+        let doc = render_logging(Some(("logs", "p/")));
+        let l = parse_logging(doc.as_bytes()).unwrap().unwrap();
+        assert_eq!((l.target_bucket.as_str(), l.target_prefix.as_str()), ("logs", "p/"));
+        assert_eq!(parse_logging(render_logging(None).as_bytes()).unwrap(), None);
     }
 
     #[test]
