@@ -1,9 +1,7 @@
-//! `ossd user …`: the operator's user management. It works on the data dir's metadata store directly, so it
-//! works whether or not the server runs; the server reads users on every request, so a change takes effect
-//! at once.
+//! `ossd user …`: the operator's user management, through the engine's `Users` (which works on the data dir
+//! whether or not the server runs; the server reads users on every request, so a change takes effect at once).
 
-use ossd_engine::model::UserRecord;
-use ossd_engine::stores::{sqlite::SqliteMeta, MetaStore};
+use ossd_engine::users::{UserError, Users};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -25,95 +23,47 @@ pub enum UserCmd {
     Remove { id: String },
 }
 
-fn fail(msg: String) -> ExitCode {
-    eprintln!("ossd user: {msg}");
-    ExitCode::from(2)
-}
-
 pub fn run(data: &Path, cmd: UserCmd) -> ExitCode {
-    if !data.join("meta.sqlite").exists() {
-        return fail(format!(
-            "no ossd data in {} (start `ossd serve --data {}` once first)",
-            data.display(),
-            data.display()
-        ));
-    }
-    let meta = match SqliteMeta::open(data, true) {
-        Ok(m) => m,
-        Err(e) => return fail(format!("cannot open the metadata store: {e}")),
-    };
-    match exec(&meta, cmd) {
+    match Users::open(data).and_then(|users| exec(&users, cmd)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => fail(msg),
+        Err(e) => {
+            eprintln!("ossd user: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'='))
-}
-
-fn exec(meta: &SqliteMeta, cmd: UserCmd) -> Result<(), String> {
-    let get = |id: &str| -> Result<UserRecord, String> {
-        meta.get_user(id).map_err(|e| e.to_string())?.ok_or_else(|| format!("no user {id}"))
-    };
+fn exec(users: &Users, cmd: UserCmd) -> Result<(), UserError> {
     match cmd {
         UserCmd::Add { id, secret } => {
-            if !valid_id(&id) {
-                return Err(format!("{id:?}: an access key id is made of [0-9a-zA-Z._=]"));
-            }
-            if secret.len() < 8 {
-                return Err("the secret must be at least 8 characters".into());
-            }
-            if meta.get_user(&id).map_err(|e| e.to_string())?.is_some() {
-                return Err(format!("user {id} exists already"));
-            }
-            meta.put_user(&UserRecord {
-                access_key_id: id.clone(),
-                secret,
-                enabled: true,
-                is_root: false,
-                key_enabled: true,
-            })
-            .map_err(|e| e.to_string())?;
+            users.add(&id, &secret)?;
             println!("added {id}");
         }
         UserCmd::List => {
-            for u in meta.list_users().map_err(|e| e.to_string())? {
+            for u in users.list()? {
                 let state = if u.enabled { "enabled" } else { "disabled" };
                 let key = if u.key_enabled { "" } else { "\tkey-disabled" };
                 println!("{}\t{state}{}{key}", u.access_key_id, if u.is_root { "\troot" } else { "" });
             }
         }
         UserCmd::Disable { id } => {
-            let u = get(&id)?;
-            meta.put_user(&UserRecord { enabled: false, ..u }).map_err(|e| e.to_string())?;
+            users.set_enabled(&id, false)?;
             println!("disabled {id}");
         }
         UserCmd::Enable { id } => {
-            let u = get(&id)?;
-            meta.put_user(&UserRecord { enabled: true, ..u }).map_err(|e| e.to_string())?;
+            users.set_enabled(&id, true)?;
             println!("enabled {id}");
         }
         UserCmd::DisableKey { id } => {
-            let u = get(&id)?;
-            meta.put_user(&UserRecord { key_enabled: false, ..u }).map_err(|e| e.to_string())?;
+            users.set_key_enabled(&id, false)?;
             println!("disabled the access key of {id}");
         }
         UserCmd::EnableKey { id } => {
-            let u = get(&id)?;
-            meta.put_user(&UserRecord { key_enabled: true, ..u }).map_err(|e| e.to_string())?;
+            users.set_key_enabled(&id, true)?;
             println!("enabled the access key of {id}");
         }
         UserCmd::Remove { id } => {
-            let u = get(&id)?;
-            if u.is_root {
-                return Err(format!("{id} is the root user and cannot be removed"));
-            }
-            let owned = meta.count_buckets(&id).map_err(|e| e.to_string())?;
-            if owned > 0 {
-                return Err(format!("{id} still owns {owned} bucket(s); delete them first"));
-            }
-            meta.delete_user(&id).map_err(|e| e.to_string())?;
+            users.remove(&id)?;
             println!("removed {id}");
         }
     }

@@ -15,6 +15,7 @@ pub mod names;
 pub mod reclaim;
 pub mod retention;
 pub mod stores;
+pub mod users;
 pub mod wait;
 pub mod workers;
 
