@@ -1,6 +1,6 @@
 //! Bucket operations: PutBucket, DeleteBucket, bucket ACL, location, info, quota.
 
-use super::validate::{ACLS, STORAGE_CLASSES};
+use super::validate::{bucket_acl, storage_class};
 use super::{blocking, empty, ok_xml, require_owner};
 use crate::http::body::{read_small_body, Body};
 use crate::http::req::Req;
@@ -21,29 +21,18 @@ pub fn owner(x: &mut XmlOut, id: &str) {
     x.open("Owner").el("ID", id).el("DisplayName", id).close("Owner");
 }
 
-fn acl_header(r: &Req, name: &str, allowed: &[&str]) -> Result<Option<String>> {
-    match r.h(name) {
-        None => Ok(None),
-        Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
-        Some(v) => Err(Error::invalid_argument(name, v, "no such bucket access control exists")),
-    }
-}
-
 pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<Body>> {
     let Some(user) = r.user.clone() else {
         return Err(anonymous_denied());
     };
     let name = r.bucket()?.to_string();
-    let acl = acl_header(r, "x-oss-acl", ACLS)?.unwrap_or_else(|| "private".into());
+    let acl = r.h("x-oss-acl").map(bucket_acl).transpose()?.unwrap_or_else(|| "private".into());
     let raw = read_small_body(state, body, 64 * 1024).await?;
     let mut class = "Standard".to_string();
     if !raw.iter().all(|b| b.is_ascii_whitespace()) {
         let doc = parse(&raw, "CreateBucketConfiguration")?;
         if let Some(c) = doc.text_of("StorageClass") {
-            if !STORAGE_CLASSES.contains(&c) {
-                return Err(Error::invalid_argument("StorageClass", c, "Invalid storage class."));
-            }
-            class = c.to_string();
+            class = storage_class("StorageClass", c)?;
         }
     }
     let engine = state.engine.clone();
@@ -71,7 +60,7 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
 
 pub async fn put_bucket_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
-    let Some(acl) = acl_header(r, "x-oss-acl", ACLS)? else {
+    let Some(acl) = r.h("x-oss-acl").map(bucket_acl).transpose()? else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-acl"));
     };
     let engine = state.engine.clone();

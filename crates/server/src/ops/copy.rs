@@ -59,7 +59,7 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
-    let sse = check_sse(r)?;
+    let sse = sse(r.h("x-oss-server-side-encryption"))?;
     let src = copy_source_object(state, r).await?;
     if src.size > state.copy_limit {
         return Err(Error::new(Code::EntityTooLargeCopySource)
@@ -78,16 +78,10 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
         v => return Err(Error::invalid_argument("x-oss-metadata-directive", v, "Invalid metadata directive.")),
     };
     if let Some(acl) = r.h("x-oss-object-acl") {
-        if !OBJECT_ACLS.contains(&acl) {
-            return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
-        }
-        attrs.acl = acl.to_string();
+        attrs.acl = object_acl(acl)?;
     }
     if let Some(c) = r.h("x-oss-storage-class") {
-        if !STORAGE_CLASSES.contains(&c) {
-            return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
-        }
-        attrs.storage_class = c.to_string();
+        attrs.storage_class = storage_class("x-oss-storage-class", c)?;
     }
     match r.h("x-oss-tagging-directive").unwrap_or("Copy") {
         "Copy" => attrs.tags = src.attrs.tags.clone(),

@@ -183,39 +183,19 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
 
 /// The attributes an upload sets from its headers.
 pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
-    let mut a = ObjectAttrs {
-        content_type: r.h("content-type").unwrap_or("application/octet-stream").to_string(),
-        acl: "default".into(),
-        storage_class: b.storage_class.clone(),
-        ..Default::default()
-    };
-    for h in STANDARD_HEADERS {
-        if let Some(v) = r.h(h) {
-            a.headers.push((h.to_string(), v.to_string()));
-        }
-    }
-    for (k, v) in &r.headers {
-        if let Some(name) = k.as_str().strip_prefix("x-oss-meta-") {
-            a.user_meta.push((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()));
-        }
-    }
-    check_user_meta(&a.user_meta)?;
-    if let Some(acl) = r.h("x-oss-object-acl") {
-        if !OBJECT_ACLS.contains(&acl) {
-            return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
-        }
-        a.acl = acl.to_string();
-    }
-    if let Some(c) = r.h("x-oss-storage-class") {
-        if !STORAGE_CLASSES.contains(&c) {
-            return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
-        }
-        a.storage_class = c.to_string();
-    }
+    let user_meta = r
+        .headers
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.as_str().strip_prefix("x-oss-meta-")?;
+            Some((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        })
+        .collect();
+    let content_type = r.h("content-type").unwrap_or("application/octet-stream");
+    let mut a = object_attrs(&|name| r.h(name), content_type, user_meta, b)?;
     if let Some(t) = r.h("x-oss-tagging") {
         a.tags = parse_tagging_header(t)?;
     }
-    a.sse = check_sse(r)?;
     Ok(a)
 }
 
@@ -369,9 +349,7 @@ pub async fn put_object_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
     let Some(acl) = r.h("x-oss-object-acl").map(str::to_string) else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-object-acl"));
     };
-    if !OBJECT_ACLS.contains(&acl.as_str()) {
-        return Err(Error::invalid_argument("x-oss-object-acl", &acl, "no such object access control exists"));
-    }
+    let acl = object_acl(&acl)?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     blocking(move || engine.update_attrs(&bucket, &key, &|a| a.acl = acl.clone())).await?;

@@ -1,7 +1,7 @@
 //! PostObject: browser form uploads (multipart/form-data) with a policy and a V1 or V4 signature.
 //! Form fields are bounded; the file part streams into a blob as it arrives.
 
-use super::validate::{check_user_meta, OBJECT_ACLS, STORAGE_CLASSES};
+use super::validate::object_attrs;
 use super::{blocking, check_access};
 use crate::dialect::sign;
 use crate::http::body::Body;
@@ -269,35 +269,10 @@ async fn signer(state: &Arc<State>, fields: &Fields) -> Result<Option<(ossd_engi
 }
 
 fn attrs_from_fields(f: &Fields, file_type: Option<&str>, b: &BucketRecord) -> Result<ObjectAttrs> {
-    let mut a = ObjectAttrs {
-        content_type: f.get("content-type").or(file_type).unwrap_or("application/octet-stream").to_string(),
-        acl: "default".into(),
-        storage_class: b.storage_class.clone(),
-        ..Default::default()
-    };
-    for h in ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"] {
-        if let Some(v) = f.get(h) {
-            a.headers.push((h.to_string(), v.to_string()));
-        }
-    }
-    for (k, v) in &f.0 {
-        if let Some(n) = k.strip_prefix("x-oss-meta-") {
-            a.user_meta.push((n.to_string(), v.clone()));
-        }
-    }
-    check_user_meta(&a.user_meta)?;
-    if let Some(acl) = f.get("x-oss-object-acl") {
-        if !OBJECT_ACLS.contains(&acl) {
-            return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
-        }
-        a.acl = acl.to_string();
-    }
-    if let Some(c) = f.get("x-oss-storage-class") {
-        if !STORAGE_CLASSES.contains(&c) {
-            return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
-        }
-        a.storage_class = c.to_string();
-    }
+    let user_meta =
+        f.0.iter().filter_map(|(k, v)| Some((k.strip_prefix("x-oss-meta-")?.to_string(), v.clone()))).collect();
+    let content_type = f.get("content-type").or(file_type).unwrap_or("application/octet-stream");
+    let a = object_attrs(&|name| f.get(name), content_type, user_meta, b)?;
     // These are answered as headers of every GET of the object: a field that cannot be one is refused (found
     // by the fuzz front_end target: such an object was stored, and every GET of it was an InternalError).
     let bad = |name: &str, v: &str| Error::invalid_argument(name, v, "The form field is not a valid header value.");
@@ -314,12 +289,6 @@ fn attrs_from_fields(f: &Fields, file_type: Option<&str>, b: &BucketRecord) -> R
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() || http::HeaderValue::from_str(v).is_err() {
             return Err(bad(&name, v));
         }
-    }
-    match f.get("x-oss-server-side-encryption") {
-        None => {}
-        Some("AES256") => a.sse = Some("AES256".into()),
-        Some("KMS") => return Err(Error::new(Code::KmsServiceNotEnabled)),
-        Some(v) => return Err(Error::new(Code::InvalidEncryptionAlgorithmError).ctx("ArgumentValue", v)),
     }
     Ok(a)
 }
@@ -674,16 +643,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fields_that_cannot_be_headers_are_refused() {
-        let b = BucketRecord {
+    fn bucket() -> BucketRecord {
+        BucketRecord {
             name: "bk".into(),
             owner: "o".into(),
             created_ms: 0,
             acl: "private".into(),
             storage_class: "Standard".into(),
             region: "cn-hangzhou".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn fields_that_cannot_be_headers_are_refused() {
+        let b = bucket();
         let ok = fields(&[("x-oss-meta-a", "b c"), ("content-type", "text/plain"), ("cache-control", "no-cache")]);
         assert!(attrs_from_fields(&ok, None, &b).is_ok());
         for (k, v) in [
@@ -698,6 +671,27 @@ mod tests {
         }
         let e = attrs_from_fields(&fields(&[]), Some("image/\u{1}png"), &b).unwrap_err();
         assert_eq!(e.code, Code::InvalidArgument);
+    }
+
+    #[test]
+    fn form_fields_and_headers_are_validated_alike() {
+        let b = bucket();
+        // The form path answers as the header path (validate::sse, object_acl, storage_class) does.
+        for (k, v, want) in [
+            ("x-oss-server-side-encryption", "SM4", Code::NotImplemented),
+            ("x-oss-server-side-encryption", "KMS", Code::KmsServiceNotEnabled),
+            ("x-oss-server-side-encryption", "DES", Code::InvalidEncryptionAlgorithmError),
+            ("x-oss-object-acl", "open", Code::InvalidArgument),
+            ("x-oss-storage-class", "GLACIER", Code::InvalidArgument),
+        ] {
+            let form = attrs_from_fields(&fields(&[(k, v)]), None, &b).unwrap_err();
+            let header =
+                crate::ops::validate::object_attrs(&|n| (n == k).then_some(v), "text/plain", vec![], &b).unwrap_err();
+            assert_eq!((form.code, header.code), (want, want), "{k}: {v}");
+            assert_eq!(form.message(), header.message(), "{k}: {v}");
+        }
+        let a = attrs_from_fields(&fields(&[("x-oss-server-side-encryption", "AES256")]), None, &b).unwrap();
+        assert_eq!(a.sse.as_deref(), Some("AES256"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! OSS request authentication: V1 (HMAC-SHA1) and V4 (OSS4-HMAC-SHA256), in the Authorization header
 //! and in presigned URLs. Signatures are compared in constant time.
 
-use crate::dialect::sign::{header_pairs, skew_check, user};
+use crate::dialect::sign::{check_expiry, header_pairs, skew_check, user};
 use crate::http::req::Req;
 use crate::http::util;
 use crate::State;
@@ -63,11 +63,10 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
             .trim()
             .parse()
             .map_err(|_| Error::invalid_argument("Expires", expires, "Expires is not a number."))?;
-        if util::now_secs() > exp {
-            return Err(Error::new(Code::AccessDeniedExpired)
-                .ctx("Expires", util::http_date(exp.saturating_mul(1000)))
-                .ctx("ServerTime", util::http_date(util::now_secs() * 1000)));
-        }
+        check_expiry(exp).map_err(|e| {
+            e.ctx("Expires", util::http_date(exp.saturating_mul(1000)))
+                .ctx("ServerTime", util::http_date(util::now_secs() * 1000))
+        })?;
         verify_v1(r, &user, sig, expires)?;
         return Ok(Some(user));
     }
@@ -181,11 +180,10 @@ async fn presigned_v4(state: &Arc<State>, r: &Req) -> Result<UserRecord> {
     let e: i64 =
         expires.parse().map_err(|_| Error::invalid_argument("x-oss-expires", expires, "Invalid x-oss-expires."))?;
     let until = t.saturating_add(e);
-    if util::now_secs() > until {
-        return Err(Error::new(Code::AccessDeniedExpired)
-            .ctx("Expires", util::iso8601(until.saturating_mul(1000)))
-            .ctx("ServerTime", util::iso8601(util::now_secs() * 1000)));
-    }
+    check_expiry(until).map_err(|e| {
+        e.ctx("Expires", util::iso8601(until.saturating_mul(1000)))
+            .ctx("ServerTime", util::iso8601(util::now_secs() * 1000))
+    })?;
     let a = V4Auth {
         access_key_id: ak,
         date,
