@@ -2,8 +2,10 @@
 //! Form fields are bounded; the file part streams into a blob as it arrives.
 
 use super::validate::object_attrs;
+use super::Answer;
 use super::{blocking, check_access};
 use crate::dialect::sign;
+use crate::dialect::vocab::Vocab;
 use crate::http::body::Body;
 use crate::http::json::{self, Json};
 use crate::http::req::Req;
@@ -363,6 +365,7 @@ pub async fn parse_form(content_type: &str, body: Bytes) -> Result<(Vec<(String,
 }
 
 pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let boundary = form_boundary(r.h("content-type").unwrap_or(""))?;
     let delim = format!("--{boundary}").into_bytes();
     let mut crlf_delim = b"\r\n".to_vec();
@@ -452,19 +455,22 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
     let (bucket, k) = (b.name.clone(), key.clone());
     let rec = blocking(move || engine.put_object(&bucket, &k, info, attrs, forbid)).await?;
     if let Some(cb) = cb {
-        return super::callback::call(&cb, &rec).await;
+        return super::callback::call(&cb, &rec, vocab).await;
     }
-    let etag = format!("\"{}\"", rec.etag);
-    let base = Response::builder()
-        .header(http::header::ETAG, etag.as_str())
-        .header("x-oss-hash-crc64ecma", rec.crc64.to_string());
+    let etag = vocab.etag(&rec.etag);
+    let base = Response::builder().header(http::header::ETAG, etag.as_str()).engine_header(
+        vocab,
+        "hash-crc64ecma",
+        rec.crc64.to_string(),
+    );
     if let Some(url) = fields.get("success_action_redirect").filter(|u| !u.is_empty()) {
         let sep = if url.contains('?') { '&' } else { '?' };
         let loc = format!(
             "{url}{sep}bucket={}&key={}&etag={}",
             util::encode(&b.name),
             util::encode(&key),
-            util::encode(&etag)
+            // The redirect carries the engine's ETag as it is, in every dialect.
+            util::encode(&format!("\"{}\"", rec.etag))
         );
         return base
             .status(StatusCode::SEE_OTHER)
@@ -480,10 +486,7 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
                 .el("Location", &format!("http://{}/{}/{}", state.public_endpoint, b.name, util::encode_path(&key)))
                 .el("Key", &key)
                 .el("ETag", &etag);
-            base.status(StatusCode::CREATED)
-                .header(http::header::CONTENT_TYPE, "application/xml")
-                .body(Body::full(x.finish("PostResponse")))
-                .map_err(Error::internal)
+            base.status(StatusCode::CREATED).xml_body(x.finish("PostResponse"))
         }
         _ => base.status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(Error::internal),
     }
