@@ -2,13 +2,19 @@
 //! checksums, and every stored blob is named by a record. Repairs only what is safe to repair: blobs that no record
 //! names (what an interrupted write leaves) are deleted; damaged records are reported, never changed.
 
+use crate::blob::{MasterKey, SegmentReader};
 use crate::model::{hex_upper, ObjectRecord, ObjectType, Segment};
-use crate::stores::files::{FileBlobStore, SegmentReader};
-use crate::stores::sqlite::SqliteMeta;
+use crate::stores::BlobStore;
 use md5::{Digest, Md5};
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::Path;
+
+/// The blob store and the key to read encrypted blobs with.
+struct Blobs<'a> {
+    store: &'a dyn BlobStore,
+    master: &'a MasterKey,
+}
 
 /// One disagreement between metadata and blobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,9 +78,10 @@ pub fn check(data_dir: &Path, repair: bool) -> Result<Report, String> {
         return Err(format!("{} has no master.key: encrypted objects could not be checked", data_dir.display()));
     }
     let _lock = crate::lock::lock(data_dir).map_err(|e| format!("cannot lock the data dir: {e}"))?;
-    let meta = SqliteMeta::open(data_dir, true).map_err(|e| format!("cannot open the metadata: {e}"))?;
-    let blobs =
-        FileBlobStore::open(data_dir, true, Some(meta.clone())).map_err(|e| format!("cannot open blobs: {e}"))?;
+    let (meta, store) =
+        crate::stores::open_embedded(data_dir, true).map_err(|e| format!("cannot open the stores: {e}"))?;
+    let master = crate::blob::master_key(data_dir).map_err(|e| format!("cannot read master.key: {e}"))?;
+    let blobs = Blobs { store: &*store, master: &master };
     let mut report = Report::default();
     let mut referenced = HashSet::new();
     meta.each_object(&mut |rec| {
@@ -98,17 +105,17 @@ pub fn check(data_dir: &Path, repair: bool) -> Result<Report, String> {
             verify(&blobs, &what, &[seg], part.size, sse, part.crc64, want_md5, &mut report);
         }
     }
-    let all = blobs.all_ids().map_err(|e| format!("cannot list blobs: {e}"))?;
+    let all = store.all_ids().map_err(|e| format!("cannot list blobs: {e}"))?;
     report.blobs = all.len() as u64;
     for id in all {
         if referenced.contains(&id) {
             continue;
         }
-        let bytes = blobs.stored_len(id).ok().flatten().unwrap_or(0);
+        let bytes = store.stored_len(id).ok().flatten().unwrap_or(0);
         report.problems.push(Problem::Unreferenced { blob: id, bytes });
         if repair {
-            blobs.remove(id);
-            if !blobs.exists(id).unwrap_or(true) {
+            store.remove(id);
+            if !store.exists(id).unwrap_or(true) {
                 report.repaired += 1;
             }
         }
@@ -116,7 +123,7 @@ pub fn check(data_dir: &Path, repair: bool) -> Result<Report, String> {
     Ok(report)
 }
 
-fn check_object(blobs: &FileBlobStore, rec: &ObjectRecord, referenced: &mut HashSet<u64>, report: &mut Report) {
+fn check_object(blobs: &Blobs, rec: &ObjectRecord, referenced: &mut HashSet<u64>, report: &mut Report) {
     let what = format!("object {}/{}", rec.bucket, rec.key);
     if rec.otype == ObjectType::Symlink {
         return;
@@ -140,8 +147,8 @@ fn check_object(blobs: &FileBlobStore, rec: &ObjectRecord, referenced: &mut Hash
 }
 
 /// Whether the blob of `seg` is stored with its length; a problem is reported when not.
-fn present(blobs: &FileBlobStore, what: &str, seg: &Segment, report: &mut Report) -> bool {
-    match blobs.stored_len(seg.blob) {
+fn present(blobs: &Blobs, what: &str, seg: &Segment, report: &mut Report) -> bool {
+    match blobs.store.stored_len(seg.blob) {
         Ok(Some(n)) if n == seg.len => true,
         Ok(Some(got)) => {
             let (what, blob, want) = (what.to_string(), seg.blob, seg.len);
@@ -163,7 +170,7 @@ fn present(blobs: &FileBlobStore, what: &str, seg: &Segment, report: &mut Report
 /// Reads `segs` back and compares their CRC-64 (and MD5, when one is stored) with the record's.
 #[allow(clippy::too_many_arguments)]
 fn verify(
-    blobs: &FileBlobStore,
+    blobs: &Blobs,
     what: &str,
     segs: &[Segment],
     size: u64,
@@ -172,7 +179,7 @@ fn verify(
     md5: Option<&str>,
     report: &mut Report,
 ) {
-    let mut r = SegmentReader::new(blobs, segs, 0, size, decrypt);
+    let mut r = SegmentReader::new(blobs.store, blobs.master, segs, 0, size, decrypt);
     let mut crc = crc64fast::Digest::new();
     let mut sum = Md5::new();
     let mut buf = vec![0u8; 256 * 1024];

@@ -2,6 +2,8 @@
 //! over a MetaStore and a BlobStore. It knows no HTTP and no vendor. Calls block: run them off async workers.
 
 pub use ossd_sign::crc64;
+pub mod blob;
+pub mod bucket;
 pub mod failpoints;
 pub mod fsck;
 pub mod lifecycle;
@@ -13,29 +15,37 @@ pub mod reclaim;
 pub mod retention;
 pub mod stores;
 pub mod wait;
+pub mod workers;
 
+pub use blob::{BlobInfo, BlobWriter, SegmentReader};
 use md5::{Digest, Md5};
 use model::*;
 use ossd_errors::{Code, Error, Result};
 use std::io::Read;
 use std::path::Path;
-pub use stores::files::{BlobInfo, BlobWriter, FileBlobStore, SegmentReader};
-use stores::{sqlite::SqliteMeta, Change, MetaStore};
+use std::sync::Arc;
+use stores::{BlobStore, Change, MetaStore};
 
 /// Parts other than the last must be at least this large.
 pub const MIN_PART_SIZE: u64 = 100 * 1024;
 pub const MAX_PART_NUMBER: u32 = 10_000;
 
 pub struct Engine {
-    pub meta: std::sync::Arc<dyn MetaStore>,
-    pub blobs: FileBlobStore,
+    pub(crate) meta: Arc<dyn MetaStore>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    /// The key that blobs encrypted at rest are encrypted with.
+    master: blob::MasterKey,
     pub region: String,
     /// The length of a "day" for retention, lifecycle and restore periods (shortened in tests).
     pub day_ms: i64,
     /// How long a restore of an archive object takes.
     pub restore_ms: i64,
+    /// How many buckets one user may own (TooManyBuckets past it).
+    pub max_buckets: usize,
     /// Keeps replaced and deleted blobs until their readers are done (snapshot reads).
-    pub reclaim: std::sync::Arc<reclaim::Reclaimer>,
+    pub reclaim: Arc<reclaim::Reclaimer>,
+    /// Access-log lines waiting for delivery (see `workers`).
+    access_log: workers::AccessLogQueue,
     /// Held while the engine lives: no second server (or fsck) works on the same data dir.
     _lock: lock::DataDirLock,
 }
@@ -57,16 +67,19 @@ impl Engine {
     pub fn open(data_dir: &Path, fsync: bool, region: &str) -> Result<Engine> {
         std::fs::create_dir_all(data_dir).map_err(io)?;
         let lock = lock::lock(data_dir).map_err(|e| Error::internal(format!("data dir: {e}")))?;
-        let meta = SqliteMeta::open(data_dir, fsync)?;
-        let blobs = FileBlobStore::open(data_dir, fsync, Some(meta.clone())).map_err(io)?;
+        let (meta, blobs) = stores::open_embedded(data_dir, fsync)?;
+        let master = blob::master_key(data_dir).map_err(io)?;
         let reclaim = reclaim::Reclaimer::new(blobs.clone());
         let engine = Engine {
             meta,
             blobs,
+            master,
             region: region.to_string(),
             day_ms: 86_400_000,
             restore_ms: 60_000,
+            max_buckets: 100,
             reclaim,
+            access_log: Default::default(),
             _lock: lock,
         };
         engine.sweep_orphans()?;
@@ -127,23 +140,6 @@ impl Engine {
 
     // ---- buckets ----
 
-    pub fn create_bucket(&self, owner: &str, name: &str, acl: &str, storage_class: &str) -> Result<BucketRecord> {
-        names::check_bucket_name(name)?;
-        let rec = BucketRecord {
-            name: name.to_string(),
-            owner: owner.to_string(),
-            created_ms: now_ms(),
-            acl: acl.to_string(),
-            storage_class: storage_class.to_string(),
-            region: self.region.clone(),
-        };
-        let (created, existing) = self.meta.create_bucket(&rec)?;
-        if !created && existing.owner != owner {
-            return Err(Error::new(Code::BucketAlreadyExists).ctx("BucketName", name));
-        }
-        Ok(existing)
-    }
-
     pub fn bucket(&self, name: &str) -> Result<BucketRecord> {
         self.meta.get_bucket(name)?.ok_or_else(|| Error::new(Code::NoSuchBucket).ctx("BucketName", name))
     }
@@ -187,7 +183,27 @@ impl Engine {
 
     /// Opens a new blob for an upload's bytes, encrypted at rest when `encrypt`.
     pub fn new_blob(&self, encrypt: bool) -> Result<BlobWriter> {
-        self.blobs.create(encrypt).map_err(io)
+        BlobWriter::new(&self.blobs, &self.master, encrypt).map_err(io)
+    }
+
+    /// Whether a blob of `len` bytes is stored without I/O of its own (see `BlobStore::keeps_inline`): then
+    /// writing and finishing it need not leave the async workers.
+    pub fn keeps_inline(&self, len: u64) -> bool {
+        self.blobs.keeps_inline(len)
+    }
+
+    /// Removes a finished blob that will not be committed (a body that failed its checks).
+    pub fn discard_blob(&self, blob: BlobInfo) {
+        self.blobs.remove(blob.id);
+    }
+
+    /// Whether bytes appended to `bucket/key` are encrypted at rest: as the object is, when it exists (its
+    /// first append decided), else as this first append asks (`sse`).
+    pub fn append_encrypted(&self, bucket: &str, key: &str, sse: bool) -> Result<bool> {
+        Ok(match self.meta.get_object(bucket, key)? {
+            Some(o) => o.attrs.sse.is_some(),
+            None => sse,
+        })
     }
 
     fn record(bucket: &str, key: &str, blob: &BlobInfo, attrs: ObjectAttrs) -> ObjectRecord {
@@ -370,7 +386,7 @@ impl Engine {
     /// The bytes of a whole object when all of them are in the page cache now; `None` when reading them would
     /// wait for the disk.
     pub fn read_cached(&self, rec: &ObjectRecord) -> Result<Option<Vec<u8>>> {
-        self.blobs.read_cached(&rec.segments, rec.size, rec.attrs.sse.is_some()).map_err(io)
+        blob::read_now(&*self.blobs, &self.master, &rec.segments, rec.size, rec.attrs.sse.is_some()).map_err(io)
     }
 
     /// The object behind `rec`: its symlink target when it is a symlink, else itself.
@@ -446,7 +462,7 @@ impl Engine {
 
     /// A reader of bytes `[start, start+len)` of the object.
     pub fn reader(&self, rec: &ObjectRecord, start: u64, len: u64) -> SegmentReader<'_> {
-        SegmentReader::new(&self.blobs, &rec.segments, start, len, rec.attrs.sse.is_some())
+        SegmentReader::new(&*self.blobs, &self.master, &rec.segments, start, len, rec.attrs.sse.is_some())
     }
 
     /// Copies bytes `[start, start+len)` of `rec` into a new blob (encrypted when `encrypt`).
@@ -511,6 +527,32 @@ impl Engine {
                 Err(e)
             }
         }
+    }
+
+    /// ListParts: up to `limit` parts of the upload of `key` numbered after `after`, in part-number order.
+    pub fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>> {
+        self.upload(bucket, key, upload_id)?;
+        self.meta.list_parts(upload_id, after, limit)
+    }
+
+    /// ListMultipartUploads: up to `limit` unfinished uploads of keys starting with `prefix`, ordered by (key,
+    /// upload id), after the markers.
+    pub fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>> {
+        self.meta.list_uploads(bucket, prefix, key_marker, upload_id_marker, limit)
     }
 
     /// Every part of the upload, in part-number order.

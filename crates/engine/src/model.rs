@@ -192,6 +192,22 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// Unix milliseconds to (year, month, day, hour, minute, second) in UTC, proleptic Gregorian.
+pub fn civil(ms: i64) -> (i64, u32, u32, i64, i64, i64) {
+    let secs = ms.div_euclid(1000);
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let s = secs.rem_euclid(86_400);
+    (y, m, d, s / 3600, s % 3600 / 60, s % 60)
+}
+
 pub fn hex_upper(bytes: &[u8]) -> String {
     const H: &[u8; 16] = b"0123456789ABCDEF";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -223,6 +239,14 @@ mod tests {
         let p = vec![("a b".to_string(), "x=y&z".to_string()), ("日本".to_string(), "".to_string())];
         assert_eq!(decode_pairs(&encode_pairs(&p)), p);
         assert!(decode_pairs("").is_empty());
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(civil(951_782_400_000 + 3_723_000), (2000, 2, 29, 1, 2, 3));
+        assert_eq!(civil(1_709_251_199_999), (2024, 2, 29, 23, 59, 59));
+        assert_eq!(civil(-1000), (1969, 12, 31, 23, 59, 59));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! blob freed while it runs. Blobs that become free on a reader's drop are removed on a thread of their own (the
 //! drop may run on an async worker). What a crash leaves pending is swept at start-up as orphans.
 
-use crate::stores::files::FileBlobStore;
+use crate::stores::BlobStore;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 
@@ -29,11 +29,11 @@ pub struct Reclaimer {
     state: Mutex<State>,
     /// To the thread that removes blobs freed by a reader's drop.
     later: mpsc::Sender<Vec<u64>>,
-    store: FileBlobStore,
+    store: Arc<dyn BlobStore>,
 }
 
 impl Reclaimer {
-    pub fn new(store: FileBlobStore) -> Arc<Reclaimer> {
+    pub fn new(store: Arc<dyn BlobStore>) -> Arc<Reclaimer> {
         let (tx, rx) = mpsc::channel::<Vec<u64>>();
         let r = Arc::new(Reclaimer { state: Mutex::new(State::default()), later: tx, store });
         let weak: Weak<Reclaimer> = Arc::downgrade(&r);
@@ -232,7 +232,7 @@ mod tests {
     fn reclaimer() -> (Arc<Reclaimer>, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("ossd-reclaim-{}", crate::model::random_u64()));
         std::fs::create_dir_all(&dir).unwrap();
-        (Reclaimer::new(FileBlobStore::open(&dir, false, None).unwrap()), dir)
+        (Reclaimer::new(Arc::new(crate::stores::files::FileBlobStore::open(&dir, false, None).unwrap())), dir)
     }
 
     #[test]

@@ -8,7 +8,6 @@ pub mod fuzzing;
 pub mod http;
 pub mod ops;
 pub mod pipeline;
-pub mod workers;
 
 use crate::http::{conn, limits, tls};
 
@@ -113,13 +112,11 @@ pub struct State {
     /// The public endpoint's host, lowercased: `bucket.<this>` is virtual-hosted addressing.
     pub public_host: String,
     pub idle_timeout: Duration,
-    pub max_buckets: usize,
     pub copy_limit: u64,
     pub log_flush: Duration,
     pub limits: limits::Limits,
     pub default_dialect: ossd_errors::Dialect,
     pub pinned_dialect: Option<ossd_errors::Dialect>,
-    pub access_log: workers::AccessLog,
     /// Users read within the last half second (`ossd user` changes take effect within a second).
     pub(crate) users: std::sync::Mutex<std::collections::HashMap<String, (Option<UserRecord>, std::time::Instant)>>,
     /// Bucket records; this process is their only writer, and forgets one on every change.
@@ -132,12 +129,12 @@ impl State {
     /// A bucket's configuration document of one kind: from the store's cache when it is there (the store keeps
     /// it in step with every change), else read off the async workers (which fills that cache).
     pub async fn bucket_config(self: &Arc<Self>, bucket: &str, kind: &'static str) -> Result<Option<String>> {
-        if let Some(v) = self.engine.meta.cached_bucket_config(bucket, kind) {
+        if let Some(v) = self.engine.cached_bucket_config(bucket, kind) {
             return Ok(v);
         }
         let engine = self.engine.clone();
         let b = bucket.to_string();
-        tokio::task::spawn_blocking(move || engine.meta.get_bucket_config(&b, kind)).await.map_err(Error::internal)?
+        tokio::task::spawn_blocking(move || engine.bucket_config(&b, kind)).await.map_err(Error::internal)?
     }
 
     /// Drops the cached record of a bucket (after a change).
@@ -156,7 +153,7 @@ impl State {
         }
         let engine = self.engine.clone();
         let id = ak.to_string();
-        let u = tokio::task::spawn_blocking(move || engine.meta.get_user(&id)).await.map_err(Error::internal)??;
+        let u = tokio::task::spawn_blocking(move || engine.user(&id)).await.map_err(Error::internal)??;
         if let Ok(mut m) = self.users.lock() {
             if m.len() > 10_000 {
                 m.clear();
@@ -235,6 +232,7 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         tokio::task::spawn_blocking(move || Engine::open(&dir, fsync, &region)).await.map_err(Error::internal)??;
     engine.day_ms = cfg.day_seconds.max(1) as i64 * 1000;
     engine.restore_ms = cfg.restore_seconds as i64 * 1000;
+    engine.max_buckets = cfg.max_buckets;
     let acceptor = match &cfg.tls {
         Some(files) => Some(tls::acceptor(files).map_err(Error::internal)?),
         None => None,
@@ -261,13 +259,11 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         public_endpoint,
         public_host,
         idle_timeout: cfg.idle_timeout,
-        max_buckets: cfg.max_buckets,
         copy_limit: cfg.copy_limit,
         log_flush: cfg.log_flush,
         limits: limits::Limits::new(cfg.limits),
         default_dialect: cfg.default_dialect,
         pinned_dialect: cfg.pinned_dialect,
-        access_log: workers::AccessLog::default(),
         users: Default::default(),
         buckets: Default::default(),
         id_base: random_u64(),
@@ -288,7 +284,7 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
 }
 
 fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, RootKey)> {
-    let existing = engine.meta.root_user()?;
+    let existing = engine.root_user()?;
     match (&cfg.access_key_id, &cfg.access_key_secret) {
         (Some(id), Some(secret)) => {
             let u = UserRecord {
@@ -313,12 +309,12 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, RootKey)> {
                 }
                 Some(old) => {
                     if old.access_key_id != *id {
-                        engine.meta.put_user(&UserRecord { is_root: false, ..old.clone() })?;
+                        engine.put_user(&UserRecord { is_root: false, ..old.clone() })?;
                     }
                     RootKey::Replaced { previous: old.access_key_id }
                 }
             };
-            engine.meta.put_user(&u)?;
+            engine.put_user(&u)?;
             Ok((u, outcome))
         }
         (Some(_), None) | (None, Some(_)) => {
@@ -334,7 +330,7 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, RootKey)> {
                     is_root: true,
                     key_enabled: true,
                 };
-                engine.meta.put_user(&u)?;
+                engine.put_user(&u)?;
                 Ok((u, RootKey::Generated))
             }
         },
@@ -344,7 +340,7 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, RootKey)> {
 /// Serves until `shutdown` resolves, then lets open requests finish (up to 10 s).
 pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) {
     let Bound { listeners, state, acceptor, conn, .. } = bound;
-    workers::spawn(&state);
+    let workers = state.engine.start_workers(state.log_flush);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let slots = Arc::new(tokio::sync::Semaphore::new(conn.max_connections.max(1)));
     let refused = Arc::new(AtomicU64::new(0));
@@ -363,6 +359,6 @@ pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) 
     shutdown.await;
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), async { while loops.join_next().await.is_some() {} }).await;
-    let s = state.clone();
-    let _ = tokio::task::spawn_blocking(move || s.access_log.flush(&s)).await;
+    // Stopping delivers the access-log lines still queued.
+    let _ = tokio::task::spawn_blocking(move || workers.stop()).await;
 }

@@ -41,7 +41,7 @@ pub async fn handle(
     if let Some(info) = resp.extensions().get::<RequestInfo>() {
         if let Some(bucket) = info.bucket.as_deref() {
             if let Ok(Some(_)) = state.bucket_config(bucket, ops::config::LOGGING).await {
-                state.access_log.record(bucket, seen.line(peer, &id, info, bucket, &resp));
+                state.engine.queue_log_line(bucket, seen.line(peer, &id, info, bucket, &resp));
             }
         }
     }

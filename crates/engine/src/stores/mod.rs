@@ -6,6 +6,9 @@ pub mod sys;
 
 use crate::model::{BucketRecord, ObjectRecord, PartRecord, UploadRecord, UserRecord};
 use ossd_errors::Result;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
 
 /// What a read-modify-write of one object decides.
 pub enum Change {
@@ -145,4 +148,58 @@ pub trait InlineBlobs: Send + Sync {
     /// waited for; it then answers false (not known), and the caller also tries the blob's file.
     fn delete_inline(&self, id: u64) -> Result<bool>;
     fn inline_ids(&self) -> Result<Vec<u64>>;
+}
+
+/// Bytes by internal id: what the engine stores object data in. A blob is written once and never changed; it is
+/// named by an id the store hands out, never by a user's key. Checksums and encryption are the engine's (see
+/// `crate::blob`): a store keeps the bytes it is given.
+pub trait BlobStore: Send + Sync {
+    /// A fresh id for a new blob.
+    fn new_id(&self) -> u64;
+    /// Blobs of up to this many bytes are handed over whole with `put_small` (a writer keeps them in memory
+    /// until then); 0: every blob streams through `create`.
+    fn small_max(&self) -> usize {
+        0
+    }
+    /// Whether a blob of `len` bytes is stored without I/O of its own (its bytes go with its record's commit):
+    /// then writing and finishing it need not leave the async workers.
+    fn keeps_inline(&self, _len: u64) -> bool {
+        false
+    }
+    /// Stores a whole blob of at most `small_max` bytes, as durably as `BlobSink::finish`.
+    fn put_small(&self, id: u64, data: &[u8]) -> io::Result<()>;
+    /// Starts a blob written as a stream; Err(AlreadyExists) when `id` is taken.
+    fn create(&self, id: u64) -> io::Result<Box<dyn BlobSink>>;
+    /// A reader of blob `id` from byte `offset` on.
+    fn open(&self, id: u64, offset: u64) -> io::Result<Box<dyn Read + Send>>;
+    /// Fills `dst` with the whole of blob `id` when that needs no waiting (memory, page cache); Ok(false) when
+    /// it would wait. Lets a small read stay on an async worker.
+    fn read_now(&self, _id: u64, _dst: &mut [u8]) -> io::Result<bool> {
+        Ok(false)
+    }
+    /// The stored length of blob `id`; None when it is not stored.
+    fn stored_len(&self, id: u64) -> io::Result<Option<u64>>;
+    /// Whether blob `id` is stored.
+    fn exists(&self, id: u64) -> io::Result<bool> {
+        Ok(self.stored_len(id)?.is_some())
+    }
+    /// Removes blob `id`. A missing blob is no error; a failure is logged (the start-up sweep retries it).
+    fn remove(&self, id: u64);
+    /// Every blob id stored, for the start-up sweep of orphans and fsck.
+    fn all_ids(&self) -> io::Result<Vec<u64>>;
+}
+
+/// A blob being written as a stream. Dropped without `finish`, it removes what it wrote.
+pub trait BlobSink: Send {
+    fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Makes the blob complete and durable (fsynced, unless the store was told not to).
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// The embedded stores of a data dir: SQLite metadata (which also holds small blobs) and blob files.
+pub fn open_embedded(data_dir: &Path, fsync: bool) -> Result<(Arc<sqlite::SqliteMeta>, Arc<dyn BlobStore>)> {
+    let meta = sqlite::SqliteMeta::open(data_dir, fsync)?;
+    let blobs = files::FileBlobStore::open(data_dir, fsync, Some(meta.clone()))
+        .map_err(|e| ossd_errors::Error::internal(format!("blob store: {e}")))?;
+    Ok((meta, Arc::new(blobs)))
 }

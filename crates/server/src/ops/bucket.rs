@@ -37,20 +37,11 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
         }
     }
     let engine = state.engine.clone();
-    let max = state.max_buckets;
     let recreate_is_error = Vocab::of(r.dialect).recreate_is_error();
-    blocking(move || {
-        match engine.meta.get_bucket(&name)? {
-            // S3, COS and OBS tell an owner that the bucket is already theirs; OSS answers 200.
-            Some(b) if recreate_is_error && b.owner == user.access_key_id => {
-                return Err(Error::new(Code::BucketAlreadyOwnedByYou).ctx("BucketName", name))
-            }
-            None if engine.meta.count_buckets(&user.access_key_id)? >= max => {
-                return Err(Error::new(Code::TooManyBuckets).ctx("MaxBuckets", max.to_string()))
-            }
-            _ => {}
-        }
-        engine.create_bucket(&user.access_key_id, &name, &acl, &class)
+    blocking(move || match engine.create_bucket(&user.access_key_id, &name, &acl, &class) {
+        // S3, COS and OBS tell an owner that the bucket is already theirs; OSS answers 200.
+        Err(e) if !recreate_is_error && e.code == Code::BucketAlreadyOwnedByYou => Ok(()),
+        res => res.map(|_| ()),
     })
     .await?;
     Response::builder()
@@ -66,7 +57,7 @@ pub async fn put_bucket_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
     };
     let engine = state.engine.clone();
     let name = b.name.clone();
-    blocking(move || engine.meta.set_bucket_acl(&name, &acl)).await?;
+    blocking(move || engine.put_bucket_acl(&name, &acl)).await?;
     state.forget_bucket(&b.name);
     empty(StatusCode::OK)
 }

@@ -14,9 +14,9 @@ use ossd_errors::{Code, Error, Result};
 use std::sync::Arc;
 
 pub const CORS: &str = "cors";
-pub const LIFECYCLE: &str = "lifecycle";
+/// Lifecycle rules and access logging are kept by the engine as typed values (its workers apply them).
+pub use ossd_engine::bucket::{Logging, LIFECYCLE, LOGGING};
 pub const WEBSITE: &str = "website";
-pub const LOGGING: &str = "logging";
 
 fn malformed(why: &str) -> Error {
     Error::new(Code::MalformedXML).ctx("Detail", why)
@@ -323,38 +323,45 @@ async fn change(
     match r.method {
         Method::PUT => {
             let raw = read_small_body(state, body, 1024 * 1024).await?;
-            let canonical = match kind {
+            let doc = match kind {
                 CORS => render_cors(&parse_cors(&raw)?),
-                LIFECYCLE => render_lifecycle(&parse_lifecycle(&raw)?),
                 WEBSITE => render_website(&parse_website(&raw)?),
+                LIFECYCLE => {
+                    let rules = parse_lifecycle(&raw)?;
+                    blocking(move || engine.put_bucket_lifecycle(&bucket, &rules)).await?;
+                    return empty(StatusCode::OK);
+                }
                 _ => {
-                    let Some((target, prefix)) = parse_logging(&raw)? else {
-                        blocking(move || engine.meta.delete_bucket_config(&bucket, kind)).await?;
-                        return empty(StatusCode::OK);
-                    };
-                    let e2 = engine.clone();
-                    let t = target.clone();
-                    let tb = blocking(move || e2.meta.get_bucket(&t)).await?;
-                    let owner = r.owner_id();
-                    if tb.as_ref().map(|t| t.owner.as_str()) != Some(owner) {
-                        return Err(Error::new(Code::InvalidTargetBucketForLogging).ctx("TargetBucket", target));
+                    match parse_logging(&raw)? {
+                        None => blocking(move || engine.delete_bucket_config(&bucket, kind).map(|_| ())).await?,
+                        Some((target_bucket, target_prefix)) => {
+                            let owner = r.owner_id().to_string();
+                            let logging = Logging { target_bucket, target_prefix };
+                            blocking(move || engine.put_bucket_logging(&bucket, &owner, &logging)).await?
+                        }
                     }
-                    render_logging(Some((&target, &prefix)))
+                    return empty(StatusCode::OK);
                 }
             };
-            blocking(move || engine.meta.put_bucket_config(&bucket, kind, &canonical)).await?;
+            blocking(move || engine.put_bucket_config(&bucket, kind, &doc)).await?;
             empty(StatusCode::OK)
         }
         Method::GET => {
-            let doc = blocking(move || engine.meta.get_bucket_config(&bucket, kind)).await?;
-            match (doc, kind) {
-                (Some(d), _) => ok_xml(d),
-                (None, LOGGING) => ok_xml(render_logging(None)),
-                (None, _) => Err(missing(kind).ctx("BucketName", b.name.clone())),
+            let doc = match kind {
+                LIFECYCLE => blocking(move || engine.bucket_lifecycle(&bucket)).await?.map(|r| render_lifecycle(&r)),
+                LOGGING => {
+                    let l = blocking(move || engine.bucket_logging(&bucket)).await?;
+                    Some(render_logging(l.as_ref().map(|l| (l.target_bucket.as_str(), l.target_prefix.as_str()))))
+                }
+                _ => blocking(move || engine.bucket_config(&bucket, kind)).await?,
+            };
+            match doc {
+                Some(d) => ok_xml(d),
+                None => Err(missing(kind).ctx("BucketName", b.name.clone())),
             }
         }
         Method::DELETE => {
-            blocking(move || engine.meta.delete_bucket_config(&bucket, kind)).await?;
+            blocking(move || engine.delete_bucket_config(&bucket, kind)).await?;
             empty(StatusCode::NO_CONTENT)
         }
         _ => Err(Error::new(Code::MethodNotAllowed).ctx("Method", r.method.as_str()).ctx("ResourceType", kind)),

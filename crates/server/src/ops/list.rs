@@ -40,7 +40,7 @@ pub async fn list_buckets(state: &Arc<State>, r: &Req) -> Result<Response<Body>>
     let max = limit_param(r, "max-keys", 100, 1000)?;
     let engine = state.engine.clone();
     let (p, m, ak) = (prefix.clone(), marker.clone(), user.access_key_id.clone());
-    let mut list = blocking(move || engine.meta.list_buckets(&ak, &p, &m, max + 1)).await?;
+    let mut list = blocking(move || engine.list_buckets(&ak, &p, &m, max + 1)).await?;
     let truncated = list.len() > max;
     list.truncate(max);
     let mut x = XmlOut::new("ListAllMyBucketsResult");

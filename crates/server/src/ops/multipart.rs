@@ -193,11 +193,7 @@ pub async fn list_parts(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result
     };
     let engine = state.engine.clone();
     let (bucket, k, id) = (b.name.clone(), key.clone(), upload_id.clone());
-    let mut parts = blocking(move || {
-        engine.upload(&bucket, &k, &id)?;
-        engine.meta.list_parts(&id, marker, max + 1)
-    })
-    .await?;
+    let mut parts = blocking(move || engine.list_parts(&bucket, &k, &id, marker, max + 1)).await?;
     let truncated = parts.len() > max;
     parts.truncate(max);
     let mut x = XmlOut::new("ListPartsResult");
@@ -232,7 +228,7 @@ pub async fn list_uploads(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     let max = limit_param(r, "max-uploads", 1000, 1000)?;
     let engine = state.engine.clone();
     let (bucket, p, km, im) = (b.name.clone(), prefix.clone(), key_marker.clone(), id_marker.clone());
-    let mut ups = blocking(move || engine.meta.list_uploads(&bucket, &p, &km, &im, max + 1)).await?;
+    let mut ups = blocking(move || engine.list_multipart_uploads(&bucket, &p, &km, &im, max + 1)).await?;
     let truncated = ups.len() > max;
     ups.truncate(max);
     let mut x = XmlOut::new("ListMultipartUploadsResult");

@@ -65,7 +65,7 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
             }
             None => vec![data],
         };
-        let inline = engine.blobs.keeps_inline(data.iter().map(|d| d.len() as u64).sum());
+        let inline = engine.keeps_inline(data.iter().map(|d| d.len() as u64).sum());
         let write = move || {
             let mut w = engine.new_blob(encrypt)?;
             if sha {
@@ -159,16 +159,16 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
         }
         blocking(move || w.finish().map_err(io)).await?
     };
-    let discard = |state: &State, id: u64| {
+    let discard = |state: &State, info: BlobInfo| {
         let engine = state.engine.clone();
         blocking(move || {
-            engine.blobs.remove(id);
+            engine.discard_blob(info);
             Ok(())
         })
     };
     if let (Some(want), Some(got)) = (&want_sha, info.sha256) {
         if *want != ossd_sign::hex_lower(&got) {
-            discard(state, info.id).await?;
+            discard(state, info).await?;
             return Err(Error::new(Code::XAmzContentSHA256Mismatch)
                 .ctx("ClientComputedContentSHA256", want.clone())
                 .ctx("S3ComputedContentSHA256", ossd_sign::hex_lower(&got)));
@@ -176,7 +176,7 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
     }
     if let Some(want) = r.h("content-md5") {
         if let Err(e) = check_md5(want, &info.md5) {
-            discard(state, info.id).await?;
+            discard(state, info).await?;
             return Err(e);
         }
     }
@@ -267,12 +267,8 @@ pub async fn append_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: 
     let attrs = attrs_from_headers(r, b)?;
     // Appended bytes are encrypted as the object is: its first append decides.
     let engine = state.engine.clone();
-    let (bk, k) = (b.name.clone(), key.clone());
-    let existing = blocking(move || engine.meta.get_object(&bk, &k)).await?;
-    let encrypt = match &existing {
-        Some(o) => o.attrs.sse.is_some(),
-        None => attrs.sse.is_some(),
-    };
+    let (bk, k, sse) = (b.name.clone(), key.clone(), attrs.sse.is_some());
+    let encrypt = blocking(move || engine.append_encrypted(&bk, &k, sse)).await?;
     let info = receive_body(state, r, body, encrypt).await?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();

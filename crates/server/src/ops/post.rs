@@ -415,22 +415,22 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
 
     // The file: stream until the closing delimiter.
     let info = receive_file(state, &mut form, &crlf_delim, attrs.sse.is_some()).await?;
-    let remove = |state: &Arc<State>, id: u64| {
+    let remove = |state: &Arc<State>, info: BlobInfo| {
         let engine = state.engine.clone();
         blocking(move || {
-            engine.blobs.remove(id);
+            engine.discard_blob(info);
             Ok(())
         })
     };
     if let Some((lo, hi)) = range {
         if info.size < lo {
-            remove(state, info.id).await?;
+            remove(state, info).await?;
             return Err(Error::new(Code::EntityTooSmall)
                 .ctx("MinSizeAllowed", lo.to_string())
                 .ctx("ProposedSize", info.size.to_string()));
         }
         if info.size > hi {
-            remove(state, info.id).await?;
+            remove(state, info).await?;
             return Err(Error::new(Code::EntityTooLarge)
                 .ctx("MaxSizeAllowed", hi.to_string())
                 .ctx("ProposedSize", info.size.to_string()));
@@ -447,7 +447,7 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
         }
     }
     if find(&tail, b"filename=").is_some() {
-        remove(state, info.id).await?;
+        remove(state, info).await?;
         return Err(Error::new(Code::IncorrectNumberOfFilesInPOSTRequest));
     }
     let forbid = fields.get("x-oss-forbid-overwrite").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or(false);
