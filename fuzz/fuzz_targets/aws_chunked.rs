@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ossd_server::s3::{ChunkCtx, ChunkDecoder};
+use ossd_server::http::chunked::{ChunkCtx, ChunkDecoder};
 
 fn ctx() -> ChunkCtx {
     ChunkCtx {

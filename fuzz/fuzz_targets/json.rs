@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ossd_server::oss::fuzzing;
+use ossd_server::fuzzing;
 
 fuzz_target!(|data: &[u8]| {
     fuzzing::callback_json(data, Some(data));

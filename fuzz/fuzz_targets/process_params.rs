@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    ossd_server::oss::fuzzing::process_params(&String::from_utf8_lossy(data));
+    ossd_server::fuzzing::process_params(&String::from_utf8_lossy(data));
 });

@@ -9,5 +9,5 @@ fuzz_target!(|data: &[u8]| {
         Some((s, h)) => (s.trim().parse().unwrap_or(1000), h),
         None => (1000, text.as_ref()),
     };
-    ossd_server::oss::fuzzing::range(header, size);
+    ossd_server::fuzzing::range(header, size);
 });

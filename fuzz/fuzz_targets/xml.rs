@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ossd_server::oss::fuzzing;
+use ossd_server::fuzzing;
 
 fuzz_target!(|data: &[u8]| {
     let root = fuzzing::XML_ROOTS[data.first().map_or(0, |b| *b as usize) % fuzzing::XML_ROOTS.len()];

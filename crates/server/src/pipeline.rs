@@ -131,14 +131,8 @@ async fn answer(
     if !matches!(op, Op::Options(_)) {
         ops::cors::add_cors_headers(state, &r, &mut resp).await;
     }
-    dialect::translate(r.dialect, &mut resp, id);
     let h = resp.headers_mut();
-    if r.dialect == Dialect::Oss {
-        if let Ok(v) = HeaderValue::from_str(id) {
-            h.insert("x-oss-request-id", v);
-        }
-        h.insert("x-oss-server-time", HeaderValue::from_static("0"));
-    }
+    dialect::stamp(r.dialect, h, id);
     h.insert(http::header::SERVER, HeaderValue::from_static("ossd"));
     if has_body && resp.status().as_u16() >= 300 {
         resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));

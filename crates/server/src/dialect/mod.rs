@@ -8,6 +8,7 @@ pub mod obs;
 pub mod oss;
 pub mod s3;
 pub mod sign;
+pub mod vocab;
 
 use crate::http::body::Body;
 use crate::http::req::Req;
@@ -102,29 +103,6 @@ fn class_in(v: &str) -> &str {
     }
 }
 
-/// The engine's storage class in a dialect's vocabulary.
-fn class_out(d: Dialect, v: &str) -> &str {
-    match (d, v) {
-        (_, "Standard") => "STANDARD",
-        (Dialect::Obs, "IA") => "WARM",
-        (_, "IA") => "STANDARD_IA",
-        (Dialect::S3, "Archive") => "GLACIER",
-        (Dialect::Cos, "Archive") => "ARCHIVE",
-        (Dialect::Obs, "Archive") => "COLD",
-        (_, "ColdArchive" | "DeepColdArchive") => "DEEP_ARCHIVE",
-        (_, other) => other,
-    }
-}
-
-/// The headers that carry the request id (and the second id) in a dialect.
-pub fn id_headers(d: Dialect) -> (&'static str, &'static str) {
-    match d {
-        Dialect::Oss | Dialect::S3 => ("x-amz-request-id", "x-amz-id-2"),
-        Dialect::Cos => ("x-cos-request-id", "x-cos-trace-id"),
-        Dialect::Obs => ("x-obs-request-id", "x-obs-id-2"),
-    }
-}
-
 fn s3_acl_in(v: &str) -> &str {
     match v {
         "private" | "public-read" | "public-read-write" => v,
@@ -134,7 +112,8 @@ fn s3_acl_in(v: &str) -> &str {
     }
 }
 
-/// Rewrites a dialect's headers into the handlers' vocabulary (`x-oss-…`, OSS values).
+/// Request decoding: a dialect's headers in the operations' vocabulary (`x-oss-…` names, the engine's ACL and
+/// storage-class values). Answers go the other way through [`vocab::Vocab`], written directly.
 pub fn normalize(d: Dialect, h: &HeaderMap, object_level: bool) -> HeaderMap {
     if d == Dialect::Oss {
         return h.clone();
@@ -166,85 +145,14 @@ pub fn normalize(d: Dialect, h: &HeaderMap, object_level: bool) -> HeaderMap {
     out
 }
 
-fn lower_etags(xml: &str) -> String {
-    let mut out = String::with_capacity(xml.len());
-    let mut rest = xml;
-    while let Some(i) = rest.find("<ETag>") {
-        let (head, tail) = rest.split_at(i + 6);
-        out.push_str(head);
-        let end = tail.find("</ETag>").unwrap_or(tail.len());
-        out.push_str(&tail[..end].to_ascii_lowercase());
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn map_classes(d: Dialect, xml: &str) -> String {
-    let mut s = xml.to_string();
-    for c in ["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"] {
-        let (from, to) =
-            (format!("<StorageClass>{c}</StorageClass>"), format!("<StorageClass>{}</StorageClass>", class_out(d, c)));
-        s = s.replace(&from, &to);
-    }
-    s
-}
-
-/// Rewrites a response from the handlers' vocabulary into the dialect's.
-pub fn translate(d: Dialect, resp: &mut Response<Body>, request_id: &str) {
+/// Stamps an answer with the dialect's request-id headers (OSS also writes `x-oss-server-time`).
+pub fn stamp(d: Dialect, h: &mut HeaderMap, request_id: &str) {
+    let Ok(id) = HeaderValue::from_str(request_id) else { return };
+    let (id1, id2) = vocab::Vocab(d).id_headers();
+    h.insert(id1, id.clone());
+    h.insert(id2, id);
     if d == Dialect::Oss {
-        return;
-    }
-    let prefix = d.prefix();
-    let old = std::mem::take(resp.headers_mut());
-    let h = resp.headers_mut();
-    for (k, v) in old.iter() {
-        let name = k.as_str();
-        let Some(rest) = name.strip_prefix("x-oss-") else {
-            if name == "etag" {
-                if let Ok(v) = HeaderValue::from_str(&v.to_str().unwrap_or("").to_ascii_lowercase()) {
-                    h.append(k.clone(), v);
-                }
-            } else {
-                h.append(k.clone(), v.clone());
-            }
-            continue;
-        };
-        let kept = ["server-side-encryption", "restore", "tagging-count", "storage-class", "hash-crc64ecma"];
-        if !rest.starts_with("meta-") && !kept.contains(&rest) {
-            continue;
-        }
-        let value = if rest == "storage-class" {
-            let c = class_out(d, v.to_str().unwrap_or(""));
-            if c == "STANDARD" && d == Dialect::S3 {
-                continue;
-            }
-            HeaderValue::from_str(c).unwrap_or_else(|_| v.clone())
-        } else {
-            v.clone()
-        };
-        if let Ok(n) = HeaderName::from_bytes(format!("{prefix}{rest}").as_bytes()) {
-            h.append(n, value);
-        }
-    }
-    let (id1, id2) = id_headers(d);
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert(id1, v.clone());
-        h.insert(id2, v);
-    }
-    let is_xml =
-        h.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().starts_with(b"application/xml")).unwrap_or(false);
-    if is_xml {
-        if let Body::Full(Some(b)) = resp.body_mut() {
-            if let Ok(text) = std::str::from_utf8(b) {
-                let t = map_classes(d, &lower_etags(text));
-                let len = t.len();
-                *b = bytes::Bytes::from(t);
-                if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
-                    resp.headers_mut().insert(http::header::CONTENT_LENGTH, v);
-                }
-            }
-        }
+        h.insert("x-oss-server-time", HeaderValue::from_static("0"));
     }
 }
 
@@ -266,11 +174,5 @@ mod tests {
         assert_eq!(n.get("content-type").unwrap(), "text/plain");
         assert!(n.get("x-amz-meta-who").is_none());
         assert_eq!(normalize(Dialect::S3, &h, false).get("x-oss-acl").unwrap(), "private");
-    }
-
-    #[test]
-    fn s3_xml_out() {
-        let x = "<R><Contents><ETag>&quot;ABCDEF-2&quot;</ETag><StorageClass>IA</StorageClass></Contents><Key>KEEP</Key></R>";
-        assert_eq!(map_classes(Dialect::S3, &lower_etags(x)), "<R><Contents><ETag>&quot;abcdef-2&quot;</ETag><StorageClass>STANDARD_IA</StorageClass></Contents><Key>KEEP</Key></R>");
     }
 }

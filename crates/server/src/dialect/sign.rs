@@ -47,3 +47,23 @@ pub fn header_pairs(r: &Req) -> Vec<(String, String)> {
         .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect()
 }
+
+/// AccessDeniedExpired once `until` (seconds since the epoch), a presigned request's expiry, has passed.
+pub fn check_expiry(until: i64) -> Result<()> {
+    if util::now_secs() > until {
+        return Err(Error::new(Code::AccessDeniedExpired));
+    }
+    Ok(())
+}
+
+/// The resources a SigV2-style signature (S3's V2, OBS) may have signed: `resource` as built, and for a
+/// bucket-level request also its other form (`/bucket` and `/bucket/` are both in use by clients).
+pub fn v2_resources(r: &Req, resource: &str) -> Vec<String> {
+    let mut candidates = vec![resource.to_string()];
+    if r.key.is_none() && r.bucket.is_some() {
+        let other =
+            if resource.ends_with('/') { resource.trim_end_matches('/').to_string() } else { format!("{resource}/") };
+        candidates.push(other);
+    }
+    candidates
+}

@@ -1,4 +1,4 @@
-//! XML for the OSS dialect: a small writer for responses and a small tree reader for request bodies.
+//! XML for every dialect: a small writer for responses and a small tree reader for request bodies.
 
 pub use ossd_errors::xml::{parse, Node};
 use ossd_errors::xml_escape;

@@ -1,7 +1,8 @@
 //! Bucket operations: PutBucket, DeleteBucket, bucket ACL, location, info, quota.
 
-use super::validate::{ACLS, STORAGE_CLASSES};
+use super::validate::{bucket_acl, storage_class};
 use super::{blocking, empty, ok_xml, require_owner};
+use crate::dialect::vocab::Vocab;
 use crate::http::body::{read_small_body, Body};
 use crate::http::req::Req;
 use crate::http::util::iso8601;
@@ -21,36 +22,25 @@ pub fn owner(x: &mut XmlOut, id: &str) {
     x.open("Owner").el("ID", id).el("DisplayName", id).close("Owner");
 }
 
-fn acl_header(r: &Req, name: &str, allowed: &[&str]) -> Result<Option<String>> {
-    match r.h(name) {
-        None => Ok(None),
-        Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
-        Some(v) => Err(Error::invalid_argument(name, v, "no such bucket access control exists")),
-    }
-}
-
 pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<Response<Body>> {
     let Some(user) = r.user.clone() else {
         return Err(anonymous_denied());
     };
     let name = r.bucket()?.to_string();
-    let acl = acl_header(r, "x-oss-acl", ACLS)?.unwrap_or_else(|| "private".into());
+    let acl = r.h("x-oss-acl").map(bucket_acl).transpose()?.unwrap_or_else(|| "private".into());
     let raw = read_small_body(state, body, 64 * 1024).await?;
     let mut class = "Standard".to_string();
     if !raw.iter().all(|b| b.is_ascii_whitespace()) {
         let doc = parse(&raw, "CreateBucketConfiguration")?;
         if let Some(c) = doc.text_of("StorageClass") {
-            if !STORAGE_CLASSES.contains(&c) {
-                return Err(Error::invalid_argument("StorageClass", c, "Invalid storage class."));
-            }
-            class = c.to_string();
+            class = storage_class("StorageClass", c)?;
         }
     }
     let engine = state.engine.clone();
-    let oss = r.dialect == ossd_errors::Dialect::Oss;
+    let recreate_is_error = Vocab::of(r.dialect).recreate_is_error();
     blocking(move || match engine.create_bucket(&user.access_key_id, &name, &acl, &class) {
         // S3, COS and OBS tell an owner that the bucket is already theirs; OSS answers 200.
-        Err(e) if oss && e.code == Code::BucketAlreadyOwnedByYou => Ok(()),
+        Err(e) if !recreate_is_error && e.code == Code::BucketAlreadyOwnedByYou => Ok(()),
         res => res.map(|_| ()),
     })
     .await?;
@@ -62,7 +52,7 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
 
 pub async fn put_bucket_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
-    let Some(acl) = acl_header(r, "x-oss-acl", ACLS)? else {
+    let Some(acl) = r.h("x-oss-acl").map(bucket_acl).transpose()? else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-acl"));
     };
     let engine = state.engine.clone();
@@ -82,47 +72,18 @@ pub fn acl_policy(r: &Req, owner_id: &str, acl: &str) -> Result<Response<Body>> 
     let mut x = XmlOut::new("AccessControlPolicy");
     owner(&mut x, owner_id);
     x.open("AccessControlList");
-    if r.dialect == ossd_errors::Dialect::S3 {
-        let grant = |x: &mut XmlOut, grantee: &str, who: &str, perm: &str| {
-            x.open("Grant");
-            x.raw(&format!("<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"{grantee}\">"));
-            if grantee == "Group" {
-                x.el("URI", who);
-            } else {
-                x.el("ID", who).el("DisplayName", who);
-            }
-            x.close("Grantee").el("Permission", perm).close("Grant");
-        };
-        grant(&mut x, "CanonicalUser", owner_id, "FULL_CONTROL");
-        let all = "http://acs.amazonaws.com/groups/global/AllUsers";
-        if acl == "public-read" || acl == "public-read-write" {
-            grant(&mut x, "Group", all, "READ");
-        }
-        if acl == "public-read-write" {
-            grant(&mut x, "Group", all, "WRITE");
-        }
-    } else {
-        x.el("Grant", acl);
-    }
+    Vocab::of(r.dialect).write_grants(&mut x, owner_id, acl);
     x.close("AccessControlList");
     ok_xml(x.finish("AccessControlPolicy"))
 }
 
 pub fn get_bucket_location(r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
     require_owner(r, b)?;
-    if r.dialect == ossd_errors::Dialect::S3 {
-        let region = if b.region == "us-east-1" { "" } else { b.region.as_str() };
-        return ok_xml(format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{region}</LocationConstraint>"
-        ));
-    }
-    ok_xml(format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint>oss-{}</LocationConstraint>",
-        b.region
-    ))
+    ok_xml(Vocab::of(r.dialect).location_constraint(&b.region))
 }
 
 pub fn get_bucket_info(state: &State, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     require_owner(r, b)?;
     let mut x = XmlOut::new("BucketInfo");
     x.open("Bucket")
@@ -131,7 +92,7 @@ pub fn get_bucket_info(state: &State, r: &Req, b: &BucketRecord) -> Result<Respo
         .el("ExtranetEndpoint", &state.public_endpoint)
         .el("IntranetEndpoint", &state.public_endpoint)
         .el("Location", &format!("oss-{}", b.region))
-        .el("StorageClass", &b.storage_class)
+        .el("StorageClass", vocab.storage_class(&b.storage_class))
         .el("TransferAcceleration", "Disabled")
         .el("CrossRegionReplication", "Disabled")
         .el("DataRedundancyType", "LRS")
@@ -150,7 +111,7 @@ pub async fn delete_bucket(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Res
     let engine = state.engine.clone();
     let name = b.name.clone();
     // S3 removes a bucket's unfinished multipart uploads with it; OSS (and COS, OBS) count them as content.
-    let drop_uploads = r.dialect == ossd_errors::Dialect::S3;
+    let drop_uploads = Vocab::of(r.dialect).bucket_delete_drops_uploads();
     blocking(move || engine.delete_bucket(&name, drop_uploads)).await?;
     state.forget_bucket(&b.name);
     empty(StatusCode::NO_CONTENT)

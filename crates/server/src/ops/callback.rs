@@ -2,6 +2,8 @@
 //! application server and returns its answer. If the callback fails the object stays stored and the answer
 //! is 203 CallbackFailed.
 
+use super::Answer;
+use crate::dialect::vocab::Vocab;
 use crate::http::body::Body;
 use crate::http::json::{self, Json};
 use crate::http::util::{self};
@@ -152,7 +154,7 @@ async fn post(
 
 /// Calls the application server for a stored object. Its 200 JSON answer is returned to the client;
 /// anything else gives 203 CallbackFailed (the object stays stored).
-pub async fn call(cb: &Callback, o: &ObjectRecord) -> Result<Response<Body>> {
+pub async fn call(cb: &Callback, o: &ObjectRecord, vocab: Vocab) -> Result<Response<Body>> {
     let body = cb.render(o);
     let mut last = String::new();
     for url in &cb.urls {
@@ -161,8 +163,8 @@ pub async fn call(cb: &Callback, o: &ObjectRecord) -> Result<Response<Body>> {
                 return Response::builder()
                     .status(StatusCode::OK)
                     .header(http::header::CONTENT_TYPE, "application/json")
-                    .header(http::header::ETAG, format!("\"{}\"", o.etag))
-                    .header("x-oss-hash-crc64ecma", o.crc64.to_string())
+                    .header(http::header::ETAG, vocab.etag(&o.etag))
+                    .engine_header(vocab, "hash-crc64ecma", o.crc64.to_string())
                     .body(Body::full(answer))
                     .map_err(Error::internal);
             }
@@ -174,7 +176,7 @@ pub async fn call(cb: &Callback, o: &ObjectRecord) -> Result<Response<Body>> {
     tracing::warn!(bucket = %o.bucket, key = %o.key, "callback failed: {last}");
     Err(Error::new(Code::CallbackFailed)
         .ctx("Detail", last)
-        .header("etag", format!("\"{}\"", o.etag))
+        .header("etag", vocab.etag(&o.etag))
         .header("x-oss-hash-crc64ecma", o.crc64.to_string()))
 }
 

@@ -3,7 +3,9 @@
 use super::get::check_conditions;
 use super::object::attrs_from_headers;
 use super::validate::*;
+use super::Answer;
 use super::{blocking, check_access};
+use crate::dialect::vocab::Vocab;
 use crate::http::body::Body;
 use crate::http::req::Req;
 use crate::http::util::{self, iso8601};
@@ -51,15 +53,17 @@ pub async fn copy_source_object(state: &Arc<State>, r: &Req) -> Result<ObjectRec
         r.h("x-oss-copy-source-if-modified-since"),
         r.h("x-oss-copy-source-if-unmodified-since"),
         Code::NotModified,
+        Vocab::of(r.dialect),
     )?;
     Ok(o)
 }
 
 pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
-    let sse = check_sse(r)?;
+    let sse = sse(r.h("x-oss-server-side-encryption"))?;
     let src = copy_source_object(state, r).await?;
     if src.size > state.copy_limit {
         return Err(Error::new(Code::EntityTooLargeCopySource)
@@ -78,16 +82,10 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
         v => return Err(Error::invalid_argument("x-oss-metadata-directive", v, "Invalid metadata directive.")),
     };
     if let Some(acl) = r.h("x-oss-object-acl") {
-        if !OBJECT_ACLS.contains(&acl) {
-            return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
-        }
-        attrs.acl = acl.to_string();
+        attrs.acl = object_acl(acl)?;
     }
     if let Some(c) = r.h("x-oss-storage-class") {
-        if !STORAGE_CLASSES.contains(&c) {
-            return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
-        }
-        attrs.storage_class = c.to_string();
+        attrs.storage_class = storage_class("x-oss-storage-class", c)?;
     }
     match r.h("x-oss-tagging-directive").unwrap_or("Copy") {
         "Copy" => attrs.tags = src.attrs.tags.clone(),
@@ -103,11 +101,9 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
     })
     .await?;
     let mut x = XmlOut::new("CopyObjectResult");
-    x.el("ETag", &format!("\"{}\"", rec.etag)).el("LastModified", &iso8601(rec.mtime_ms));
+    x.el("ETag", &vocab.etag(&rec.etag)).el("LastModified", &iso8601(rec.mtime_ms));
     Response::builder()
-        .header(http::header::CONTENT_TYPE, "application/xml")
-        .header(http::header::ETAG, format!("\"{}\"", rec.etag))
-        .header("x-oss-hash-crc64ecma", rec.crc64.to_string())
-        .body(Body::full(x.finish("CopyObjectResult")))
-        .map_err(Error::internal)
+        .header(http::header::ETAG, vocab.etag(&rec.etag))
+        .engine_header(vocab, "hash-crc64ecma", rec.crc64.to_string())
+        .xml_body(x.finish("CopyObjectResult"))
 }

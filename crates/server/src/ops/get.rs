@@ -2,7 +2,9 @@
 //! symlink resolution and streaming the bytes out.
 
 use super::validate::*;
+use super::Answer;
 use super::{blocking, check_access, io, object_headers, pace, SMALL_BODY};
+use crate::dialect::vocab::Vocab;
 use crate::http::body::Body;
 use crate::http::req::Req;
 use crate::http::util::{self};
@@ -31,6 +33,7 @@ pub fn check_conditions(
     if_modified_since: Option<&str>,
     if_unmodified_since: Option<&str>,
     failed_not_modified: Code,
+    vocab: Vocab,
 ) -> Result<()> {
     let mtime = o.mtime_ms / 1000;
     if let Some(m) = if_match {
@@ -44,7 +47,7 @@ pub fn check_conditions(
     }
     let not_modified = || {
         Error::new(failed_not_modified)
-            .header("etag", format!("\"{}\"", o.etag))
+            .header("etag", vocab.etag(&o.etag))
             .header("last-modified", util::http_date(o.mtime_ms))
     };
     if let Some(m) = if_none_match {
@@ -218,6 +221,7 @@ pub fn stream_object(state: &State, rec: ObjectRecord, start: u64, len: u64, rat
 }
 
 pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: bool) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     // A bad traffic limit is reported after a missing object, as before the prefetch existed.
     let rate = traffic_limit(r);
     let plain = !head && matches!(rate, Ok(None)) && r.q("x-oss-process").is_none();
@@ -230,6 +234,7 @@ pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: boo
         r.h("if-modified-since"),
         r.h("if-unmodified-since"),
         Code::NotModified,
+        vocab,
     )?;
     if !head && !ossd_engine::Engine::readable_now(&o) {
         return Err(Error::new(Code::InvalidObjectState).ctx("Key", o.key.clone()));
@@ -238,8 +243,7 @@ pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: boo
         return super::image::process(state, o, spec).await;
     }
     let range = r.h("range").and_then(|v| parse_range(v, o.size));
-    // S3 (and OSS when asked with x-oss-range-behavior: standard) refuses a range it cannot satisfy.
-    let strict = r.dialect == ossd_errors::Dialect::S3 || r.h("x-oss-range-behavior") == Some("standard");
+    let strict = vocab.strict_ranges() || r.h("x-oss-range-behavior") == Some("standard");
     if let (true, None, Some(v)) = (strict, range, r.h("range")) {
         if v.trim().starts_with("bytes=") && !v.contains(',') {
             return Err(Error::new(Code::InvalidRange)
@@ -252,8 +256,8 @@ pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: boo
         Some((s, l)) => (StatusCode::PARTIAL_CONTENT, s, l),
         None => (StatusCode::OK, 0, o.size),
     };
-    let mut rb =
-        object_headers(Response::builder().status(status), &o).header(http::header::CONTENT_LENGTH, len.to_string());
+    let mut rb = object_headers(Response::builder().status(status), vocab, &o)
+        .header(http::header::CONTENT_LENGTH, len.to_string());
     if range.is_some() {
         rb = rb.header(http::header::CONTENT_RANGE, format!("bytes {}-{}/{}", start, start + len - 1, o.size));
     }
@@ -271,10 +275,10 @@ pub async fn get_object(state: &Arc<State>, r: &Req, b: &BucketRecord, head: boo
         }
     }
     for (k, v) in &o.attrs.user_meta {
-        rb = rb.header(format!("x-oss-meta-{k}"), v.as_str());
+        rb = rb.engine_header(vocab, &format!("meta-{k}"), v.as_str());
     }
     if !o.attrs.tags.is_empty() {
-        rb = rb.header("x-oss-tagging-count", o.attrs.tags.len().to_string());
+        rb = rb.engine_header(vocab, "tagging-count", o.attrs.tags.len().to_string());
     }
     let body = if head {
         Body::Empty
@@ -308,12 +312,13 @@ fn check_overrides(query: &[(String, String)]) -> Result<()> {
 }
 
 pub async fn get_object_meta(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let o = readable(state, r, b).await?;
     Response::builder()
-        .header(http::header::ETAG, format!("\"{}\"", o.etag))
+        .header(http::header::ETAG, vocab.etag(&o.etag))
         .header(http::header::CONTENT_LENGTH, o.size.to_string())
         .header(http::header::LAST_MODIFIED, util::http_date(o.mtime_ms))
-        .header("x-oss-hash-crc64ecma", o.crc64.to_string())
+        .engine_header(vocab, "hash-crc64ecma", o.crc64.to_string())
         .body(Body::Empty)
         .map_err(Error::internal)
 }

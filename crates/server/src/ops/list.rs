@@ -3,6 +3,7 @@
 
 use super::bucket::{anonymous_denied, owner};
 use super::{blocking, check_access, ok_xml};
+use crate::dialect::vocab::Vocab;
 use crate::http::body::Body;
 use crate::http::req::Req;
 use crate::http::util::{self, iso8601, Iso8601};
@@ -30,6 +31,7 @@ pub fn limit_param(r: &Req, name: &str, default: usize, max: usize) -> Result<us
 }
 
 pub async fn list_buckets(state: &Arc<State>, r: &Req) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let Some(user) = r.user.clone() else {
         return Err(anonymous_denied());
     };
@@ -57,7 +59,7 @@ pub async fn list_buckets(state: &Arc<State>, r: &Req) -> Result<Response<Body>>
             .el("Location", &format!("oss-{}", b.region))
             .el("Name", &b.name)
             .el("Region", &b.region)
-            .el("StorageClass", &b.storage_class)
+            .el("StorageClass", vocab.storage_class(&b.storage_class))
             .close("Bucket");
     }
     x.close("Buckets");
@@ -80,6 +82,7 @@ fn token_decode(token: &str) -> Result<String> {
 
 /// ListObjectVersions: buckets are unversioned, so every object is its only, latest version `null`.
 pub async fn list_object_versions(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     check_access(r, b, None, false)?;
     let prefix = r.q("prefix").unwrap_or("").to_string();
     let delimiter = r.q("delimiter").unwrap_or("").to_string();
@@ -111,9 +114,9 @@ pub async fn list_object_versions(state: &Arc<State>, r: &Req, b: &BucketRecord)
             .el("VersionId", "null")
             .el("IsLatest", "true")
             .el_markup("LastModified", Iso8601(o.mtime_ms))
-            .el_markup("ETag", format_args!("&quot;{}&quot;", o.etag))
+            .el_markup("ETag", format_args!("&quot;{}&quot;", vocab.etag_text(&o.etag)))
             .el_markup("Size", o.size)
-            .el("StorageClass", &o.attrs.storage_class);
+            .el("StorageClass", vocab.storage_class(&o.attrs.storage_class));
         owner(&mut x, &b.owner);
         x.close("Version");
     }
@@ -136,9 +139,9 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     }
     let prefix = r.q("prefix").unwrap_or("").to_string();
     let delimiter = r.q("delimiter").unwrap_or("").to_string();
-    // OSS lists 100 keys by default; S3, COS and OBS list 1000.
-    let s3_like = r.dialect != ossd_errors::Dialect::Oss;
-    let max = limit_param(r, "max-keys", if s3_like { 1000 } else { 100 }, 1000)?;
+    let vocab = Vocab::of(r.dialect);
+    let s3_like = vocab.s3_listing();
+    let max = limit_param(r, "max-keys", vocab.default_max_keys(), 1000)?;
     let marker = if v2 {
         match r.q("continuation-token").filter(|t| !t.is_empty()) {
             Some(t) => token_decode(t)?,
@@ -192,10 +195,10 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
         x.open("Contents")
             .el("Key", &e(&o.key))
             .el_markup("LastModified", Iso8601(o.mtime_ms))
-            .el_markup("ETag", format_args!("&quot;{}&quot;", o.etag))
+            .el_markup("ETag", format_args!("&quot;{}&quot;", vocab.etag_text(&o.etag)))
             .el("Type", o.otype.as_str())
             .el_markup("Size", o.size)
-            .el("StorageClass", &o.attrs.storage_class);
+            .el("StorageClass", vocab.storage_class(&o.attrs.storage_class));
         if with_owner {
             owner(&mut x, &b.owner);
         }

@@ -20,6 +20,7 @@ pub mod validate;
 pub mod website;
 pub mod worm;
 
+use crate::dialect::vocab::Vocab;
 use crate::http::body::Body;
 use crate::http::req::Req;
 use crate::http::util;
@@ -97,25 +98,53 @@ pub fn check_access(r: &Req, b: &BucketRecord, obj_acl: Option<&str>, write: boo
     }
 }
 
+/// How the operations finish an answer.
+pub trait Answer: Sized {
+    /// Adds the engine's header `name` (without a prefix: `hash-crc64ecma`, `meta-color`) under the dialect's
+    /// name for it (see [`Vocab::header`]); nothing when the dialect does not carry it.
+    fn engine_header(self, vocab: Vocab, name: &str, value: impl AsRef<str>) -> Self;
+
+    /// An XML document as the body, with its type and length.
+    fn xml_body(self, xml: String) -> Result<Response<Body>>;
+}
+
+impl Answer for http::response::Builder {
+    fn engine_header(self, vocab: Vocab, name: &str, value: impl AsRef<str>) -> Self {
+        match vocab.header(name) {
+            Some(n) => self.header(n, value.as_ref()),
+            None => self,
+        }
+    }
+
+    fn xml_body(self, xml: String) -> Result<Response<Body>> {
+        self.header(http::header::CONTENT_TYPE, "application/xml")
+            .header(http::header::CONTENT_LENGTH, xml.len())
+            .body(Body::full(xml))
+            .map_err(Error::internal)
+    }
+}
+
 /// The headers every object response carries.
-pub fn object_headers(mut b: http::response::Builder, o: &ObjectRecord) -> http::response::Builder {
+pub fn object_headers(mut b: http::response::Builder, vocab: Vocab, o: &ObjectRecord) -> http::response::Builder {
     b = b
-        .header(http::header::ETAG, format!("\"{}\"", o.etag))
-        .header("x-oss-hash-crc64ecma", o.crc64.to_string())
-        .header("x-oss-object-type", o.otype.as_str())
-        .header("x-oss-storage-class", o.attrs.storage_class.as_str())
+        .header(http::header::ETAG, vocab.etag(&o.etag))
+        .engine_header(vocab, "hash-crc64ecma", o.crc64.to_string())
+        .engine_header(vocab, "object-type", o.otype.as_str())
         .header(http::header::LAST_MODIFIED, util::http_date(o.mtime_ms))
         .header(http::header::ACCEPT_RANGES, "bytes");
+    if let Some((name, value)) = vocab.storage_class_header(&o.attrs.storage_class) {
+        b = b.header(name, value);
+    }
     if o.otype == ossd_engine::model::ObjectType::Appendable {
-        b = b.header("x-oss-next-append-position", o.size.to_string());
+        b = b.engine_header(vocab, "next-append-position", o.size.to_string());
     }
     if let Some(s) = &o.attrs.sse {
-        b = b.header("x-oss-server-side-encryption", s.as_str());
+        b = b.engine_header(vocab, "server-side-encryption", s.as_str());
     }
     if let Some(r) = o.restore {
         let now = ossd_engine::model::now_ms();
         if now < r.ready_ms {
-            b = b.header("x-oss-restore", "ongoing-request=\"true\"");
+            b = b.engine_header(vocab, "restore", "ongoing-request=\"true\"");
         } else if now < r.expiry_ms {
             b = b.header(
                 "x-oss-restore",
@@ -127,10 +156,7 @@ pub fn object_headers(mut b: http::response::Builder, o: &ObjectRecord) -> http:
 }
 
 pub fn ok_xml(xml: String) -> Result<Response<Body>> {
-    Response::builder()
-        .header(http::header::CONTENT_TYPE, "application/xml")
-        .body(Body::full(xml))
-        .map_err(Error::internal)
+    Response::builder().xml_body(xml)
 }
 
 pub fn empty(status: StatusCode) -> Result<Response<Body>> {

@@ -5,7 +5,9 @@ use super::get::parse_range;
 use super::list::limit_param;
 use super::object::{attrs_from_headers, receive_body};
 use super::validate::reject_unsupported_write_headers;
+use super::Answer;
 use super::{blocking, check_access, empty, ok_xml};
+use crate::dialect::vocab::Vocab;
 use crate::http::body::{read_small_body, Body};
 use crate::http::req::Req;
 use crate::http::util::{self, iso8601};
@@ -61,6 +63,7 @@ pub fn parse_part_number(p: &str) -> Result<u32> {
 }
 
 pub async fn upload_part(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let key = r.key()?.to_string();
     check_access(r, b, None, true)?;
     let n = part_number(r)?;
@@ -85,13 +88,11 @@ pub async fn upload_part(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
         })
         .await?;
         let mut x = XmlOut::new("CopyPartResult");
-        x.el("LastModified", &iso8601(p.mtime_ms)).el("ETag", &format!("\"{}\"", p.etag));
+        x.el("LastModified", &iso8601(p.mtime_ms)).el("ETag", &vocab.etag(&p.etag));
         return Response::builder()
-            .header(http::header::CONTENT_TYPE, "application/xml")
-            .header(http::header::ETAG, format!("\"{}\"", p.etag))
-            .header("x-oss-hash-crc64ecma", p.crc64.to_string())
-            .body(Body::full(x.finish("CopyPartResult")))
-            .map_err(Error::internal);
+            .header(http::header::ETAG, vocab.etag(&p.etag))
+            .engine_header(vocab, "hash-crc64ecma", p.crc64.to_string())
+            .xml_body(x.finish("CopyPartResult"));
     }
     reject_unsupported_write_headers(r)?;
     let info = receive_body(state, r, body, encrypt).await?;
@@ -99,13 +100,14 @@ pub async fn upload_part(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
     let bucket = b.name.clone();
     let p = blocking(move || engine.upload_part(&bucket, &upload_id, n, info)).await?;
     Response::builder()
-        .header(http::header::ETAG, format!("\"{}\"", p.etag))
-        .header("x-oss-hash-crc64ecma", p.crc64.to_string())
+        .header(http::header::ETAG, vocab.etag(&p.etag))
+        .engine_header(vocab, "hash-crc64ecma", p.crc64.to_string())
         .body(Body::Empty)
         .map_err(Error::internal)
 }
 
 pub async fn complete(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let key = r.key()?.to_string();
     check_access(r, b, None, true)?;
     let upload_id = r.q("uploadId").unwrap_or("").to_string();
@@ -146,7 +148,7 @@ pub async fn complete(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incom
     })
     .await?;
     if let Some(cb) = cb {
-        return super::callback::call(&cb, &rec).await;
+        return super::callback::call(&cb, &rec, vocab).await;
     }
     let mut x = XmlOut::new("CompleteMultipartUploadResult");
     if r.url_encoding() {
@@ -155,13 +157,11 @@ pub async fn complete(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incom
     x.el("Location", &format!("http://{}/{}/{}", state.public_endpoint, b.name, util::encode_path(&rec.key)))
         .el("Bucket", &b.name)
         .el("Key", &enc(r, &rec.key))
-        .el("ETag", &format!("\"{}\"", rec.etag));
+        .el("ETag", &vocab.etag(&rec.etag));
     Response::builder()
-        .header(http::header::CONTENT_TYPE, "application/xml")
-        .header(http::header::ETAG, format!("\"{}\"", rec.etag))
-        .header("x-oss-hash-crc64ecma", rec.crc64.to_string())
-        .body(Body::full(x.finish("CompleteMultipartUploadResult")))
-        .map_err(Error::internal)
+        .header(http::header::ETAG, vocab.etag(&rec.etag))
+        .engine_header(vocab, "hash-crc64ecma", rec.crc64.to_string())
+        .xml_body(x.finish("CompleteMultipartUploadResult"))
 }
 
 pub async fn abort(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
@@ -179,6 +179,7 @@ pub async fn abort(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Resp
 }
 
 pub async fn list_parts(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let key = r.key()?.to_string();
     check_access(r, b, None, false)?;
     let upload_id = r.q("uploadId").unwrap_or("").to_string();
@@ -207,7 +208,7 @@ pub async fn list_parts(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result
         x.open("Part")
             .el("PartNumber", &p.part_number.to_string())
             .el("LastModified", &iso8601(p.mtime_ms))
-            .el("ETag", &format!("\"{}\"", p.etag))
+            .el("ETag", &vocab.etag(&p.etag))
             .el("HashCrc64ecma", &p.crc64.to_string())
             .el("Size", &p.size.to_string())
             .close("Part");
@@ -216,6 +217,7 @@ pub async fn list_parts(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result
 }
 
 pub async fn list_uploads(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     check_access(r, b, None, false)?;
     if r.q("delimiter").is_some_and(|d| !d.is_empty()) {
         return Err(super::not_implemented_op("ListMultipartUploads with a delimiter"));
@@ -246,7 +248,7 @@ pub async fn list_uploads(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
         x.open("Upload")
             .el("Key", &enc(r, &u.key))
             .el("UploadId", &u.upload_id)
-            .el("StorageClass", &u.attrs.storage_class)
+            .el("StorageClass", vocab.storage_class(&u.attrs.storage_class))
             .el("Initiated", &iso8601(u.initiated_ms))
             .close("Upload");
     }

@@ -2,7 +2,9 @@
 //! object ACL, tagging and symlinks; and streaming a request body into a new blob.
 
 use super::validate::*;
+use super::Answer;
 use super::{blocking, check_access, empty, io, ok_xml, pace, require_owner, SMALL_BODY};
+use crate::dialect::vocab::Vocab;
 use crate::http::body::{read_small_body, Body};
 use crate::http::chunked::{ChunkDecoder, PayloadHash};
 use crate::http::req::Req;
@@ -183,39 +185,19 @@ pub async fn receive_body(state: &State, r: &Req, body: Incoming, encrypt: bool)
 
 /// The attributes an upload sets from its headers.
 pub fn attrs_from_headers(r: &Req, b: &BucketRecord) -> Result<ObjectAttrs> {
-    let mut a = ObjectAttrs {
-        content_type: r.h("content-type").unwrap_or("application/octet-stream").to_string(),
-        acl: "default".into(),
-        storage_class: b.storage_class.clone(),
-        ..Default::default()
-    };
-    for h in STANDARD_HEADERS {
-        if let Some(v) = r.h(h) {
-            a.headers.push((h.to_string(), v.to_string()));
-        }
-    }
-    for (k, v) in &r.headers {
-        if let Some(name) = k.as_str().strip_prefix("x-oss-meta-") {
-            a.user_meta.push((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()));
-        }
-    }
-    check_user_meta(&a.user_meta)?;
-    if let Some(acl) = r.h("x-oss-object-acl") {
-        if !OBJECT_ACLS.contains(&acl) {
-            return Err(Error::invalid_argument("x-oss-object-acl", acl, "no such object access control exists"));
-        }
-        a.acl = acl.to_string();
-    }
-    if let Some(c) = r.h("x-oss-storage-class") {
-        if !STORAGE_CLASSES.contains(&c) {
-            return Err(Error::invalid_argument("x-oss-storage-class", c, "Invalid storage class."));
-        }
-        a.storage_class = c.to_string();
-    }
+    let user_meta = r
+        .headers
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.as_str().strip_prefix("x-oss-meta-")?;
+            Some((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        })
+        .collect();
+    let content_type = r.h("content-type").unwrap_or("application/octet-stream");
+    let mut a = object_attrs(&|name| r.h(name), content_type, user_meta, b)?;
     if let Some(t) = r.h("x-oss-tagging") {
         a.tags = parse_tagging_header(t)?;
     }
-    a.sse = check_sse(r)?;
     Ok(a)
 }
 
@@ -227,23 +209,26 @@ pub fn callback_of(r: &Req) -> Result<Option<super::callback::Callback>> {
     }
 }
 
-fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>) -> Result<Response<Body>> {
-    let mut b = Response::builder()
-        .header(http::header::ETAG, format!("\"{}\"", o.etag))
-        .header("x-oss-hash-crc64ecma", o.crc64.to_string());
+fn write_response(o: &ObjectRecord, info: Option<&BlobInfo>, vocab: Vocab) -> Result<Response<Body>> {
+    let mut b = Response::builder().header(http::header::ETAG, vocab.etag(&o.etag)).engine_header(
+        vocab,
+        "hash-crc64ecma",
+        o.crc64.to_string(),
+    );
     if let Some(i) = info {
         b = b.header("content-md5", base64::engine::general_purpose::STANDARD.encode(i.md5));
     }
     if o.otype == ObjectType::Appendable {
-        b = b.header("x-oss-next-append-position", o.size.to_string());
+        b = b.engine_header(vocab, "next-append-position", o.size.to_string());
     }
     if let Some(s) = &o.attrs.sse {
-        b = b.header("x-oss-server-side-encryption", s.as_str());
+        b = b.engine_header(vocab, "server-side-encryption", s.as_str());
     }
     b.body(Body::Empty).map_err(Error::internal)
 }
 
 pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
@@ -261,12 +246,13 @@ pub async fn put_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Inc
         blocking(move || engine.put_object(&bucket, &key, info, attrs, forbid)).await?
     };
     if let Some(cb) = cb {
-        return super::callback::call(&cb, &rec).await;
+        return super::callback::call(&cb, &rec, vocab).await;
     }
-    write_response(&rec, Some(&info))
+    write_response(&rec, Some(&info), vocab)
 }
 
 pub async fn append_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
@@ -287,7 +273,7 @@ pub async fn append_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: 
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let rec = blocking(move || engine.append_object(&bucket, &key, position, info, attrs)).await?;
-    write_response(&rec, Some(&info))
+    write_response(&rec, Some(&info), vocab)
 }
 
 pub async fn delete_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
@@ -313,7 +299,7 @@ pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body
     let md5 = r.h("content-md5").map(str::to_string);
     // S3 clients may send a checksum header instead of Content-MD5.
     let s3_checksum =
-        r.dialect == ossd_errors::Dialect::S3 && r.headers.keys().any(|k| k.as_str().starts_with("x-oss-checksum-"));
+        Vocab::of(r.dialect).checksum_for_md5() && r.headers.keys().any(|k| k.as_str().starts_with("x-oss-checksum-"));
     if md5.is_none() && !s3_checksum {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "Content-MD5"));
     }
@@ -365,9 +351,7 @@ pub async fn put_object_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
     let Some(acl) = r.h("x-oss-object-acl").map(str::to_string) else {
         return Err(Error::new(Code::MissingArgument).ctx("ArgumentName", "x-oss-object-acl"));
     };
-    if !OBJECT_ACLS.contains(&acl.as_str()) {
-        return Err(Error::invalid_argument("x-oss-object-acl", &acl, "no such object access control exists"));
-    }
+    let acl = object_acl(&acl)?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     blocking(move || engine.update_attrs(&bucket, &key, &|a| a.acl = acl.clone())).await?;
@@ -380,7 +364,7 @@ pub async fn get_object_acl(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Re
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let o = blocking(move || engine.head_object(&bucket, &key)).await?;
-    let acl = if o.attrs.acl == "default" && r.dialect == ossd_errors::Dialect::S3 {
+    let acl = if o.attrs.acl == "default" && Vocab::of(r.dialect).object_acl_shows_bucket_acl() {
         b.acl.as_str()
     } else {
         o.attrs.acl.as_str()
@@ -435,6 +419,7 @@ pub async fn delete_object_tagging(state: &Arc<State>, r: &Req, b: &BucketRecord
 }
 
 pub async fn put_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let key = r.key()?.to_string();
     ossd_engine::names::check_object_name_in(&key, r.dialect)?;
     check_access(r, b, None, true)?;
@@ -448,13 +433,11 @@ pub async fn put_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
     let engine = state.engine.clone();
     let bucket = b.name.clone();
     let rec = blocking(move || engine.put_symlink(&bucket, &key, &target, attrs, forbid)).await?;
-    Response::builder()
-        .header(http::header::ETAG, format!("\"{}\"", rec.etag))
-        .body(Body::Empty)
-        .map_err(Error::internal)
+    Response::builder().header(http::header::ETAG, vocab.etag(&rec.etag)).body(Body::Empty).map_err(Error::internal)
 }
 
 pub async fn get_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     let key = r.key()?.to_string();
     let engine = state.engine.clone();
     let bucket = b.name.clone();
@@ -464,11 +447,11 @@ pub async fn get_symlink(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
         return Err(Error::new(Code::NotSymlink).ctx("Key", o.key.clone()));
     };
     let mut rb = Response::builder()
-        .header("x-oss-symlink-target", util::encode(target))
-        .header(http::header::ETAG, format!("\"{}\"", o.etag))
+        .engine_header(vocab, "symlink-target", util::encode(target))
+        .header(http::header::ETAG, vocab.etag(&o.etag))
         .header(http::header::LAST_MODIFIED, util::http_date(o.mtime_ms));
     for (k, v) in &o.attrs.user_meta {
-        rb = rb.header(format!("x-oss-meta-{k}"), v.as_str());
+        rb = rb.engine_header(vocab, &format!("meta-{k}"), v.as_str());
     }
     rb.body(Body::Empty).map_err(Error::internal)
 }

@@ -41,6 +41,17 @@ pub async fn route(state: &Arc<State>, r: &Req, op: Op, body: Incoming) -> Resul
             return website::website_get(state, r, &b, site).await;
         }
     }
+    // A configuration kind's operations, and the methods it does not answer (after the owner check), are its own.
+    let config_kind = match op {
+        Op::MethodNotAllowed(Resource::Cors) => Some(config::CORS),
+        Op::MethodNotAllowed(Resource::Lifecycle) => Some(config::LIFECYCLE),
+        Op::MethodNotAllowed(Resource::Website) => Some(config::WEBSITE),
+        Op::MethodNotAllowed(Resource::Logging) => Some(config::LOGGING),
+        _ => op.config_kind(),
+    };
+    if let Some(kind) = config_kind {
+        return config::handle(state, r, &b, kind, body).await;
+    }
     match op {
         Op::InitiateBucketWorm
         | Op::AbortBucketWorm
@@ -50,25 +61,6 @@ pub async fn route(state: &Arc<State>, r: &Req, op: Op, body: Incoming) -> Resul
         | Op::MethodNotAllowed(Resource::Worm) => worm::handle(state, r, &b, body).await,
         Op::SetBucketQuota | Op::GetBucketQuota | Op::MethodNotAllowed(Resource::Quota) => {
             bucket::quota(state, r, &b, body).await
-        }
-        Op::MethodNotAllowed(Resource::Cors) => config::handle(state, r, &b, config::CORS, body).await,
-        Op::MethodNotAllowed(Resource::Lifecycle) => config::handle(state, r, &b, config::LIFECYCLE, body).await,
-        Op::MethodNotAllowed(Resource::Website) => config::handle(state, r, &b, config::WEBSITE, body).await,
-        Op::MethodNotAllowed(Resource::Logging) => config::handle(state, r, &b, config::LOGGING, body).await,
-        Op::PutBucketCors
-        | Op::GetBucketCors
-        | Op::DeleteBucketCors
-        | Op::PutBucketLifecycle
-        | Op::GetBucketLifecycle
-        | Op::DeleteBucketLifecycle
-        | Op::PutBucketWebsite
-        | Op::GetBucketWebsite
-        | Op::DeleteBucketWebsite
-        | Op::PutBucketLogging
-        | Op::GetBucketLogging
-        | Op::DeleteBucketLogging => {
-            let kind = op.config_kind().ok_or_else(|| Error::internal("a configuration Op without its kind"))?;
-            config::handle(state, r, &b, kind, body).await
         }
         Op::NotImplemented { what, .. } => Err(not_implemented_op(what)),
         Op::PutBucketAcl => bucket::put_bucket_acl(state, r, &b).await,
@@ -114,8 +106,22 @@ pub async fn route(state: &Arc<State>, r: &Req, op: Op, body: Incoming) -> Resul
             Err(method_not_allowed(r, res))
         }
         // Answered above, or (Options) by the pipeline.
-        Op::ListBuckets | Op::PutBucket | Op::ObsApiVersion(_) | Op::Options(_) => {
-            Err(Error::internal(format!("{} reached the bucket router", op.name())))
-        }
+        Op::ListBuckets
+        | Op::PutBucket
+        | Op::ObsApiVersion(_)
+        | Op::Options(_)
+        | Op::MethodNotAllowed(Resource::Cors | Resource::Lifecycle | Resource::Website | Resource::Logging)
+        | Op::PutBucketCors
+        | Op::GetBucketCors
+        | Op::DeleteBucketCors
+        | Op::PutBucketLifecycle
+        | Op::GetBucketLifecycle
+        | Op::DeleteBucketLifecycle
+        | Op::PutBucketWebsite
+        | Op::GetBucketWebsite
+        | Op::DeleteBucketWebsite
+        | Op::PutBucketLogging
+        | Op::GetBucketLogging
+        | Op::DeleteBucketLogging => Err(Error::internal(format!("{} reached the bucket router", op.name()))),
     }
 }

@@ -4,6 +4,7 @@
 use crate::http::req::Req;
 use crate::http::util::{self};
 use base64::Engine as _;
+use ossd_engine::model::{BucketRecord, ObjectAttrs};
 use ossd_errors::{Code, Error, Result};
 
 /// The canned ACLs of a bucket.
@@ -32,10 +33,66 @@ pub fn reject_unsupported_write_headers(r: &Req) -> Result<()> {
     Ok(())
 }
 
-/// The server-side encryption a request asks for: AES256 (keys managed by ossd) or none.
+/// An object's canned ACL (`x-oss-object-acl`, as a header or a form field).
+pub fn object_acl(v: &str) -> Result<String> {
+    if !OBJECT_ACLS.contains(&v) {
+        return Err(Error::invalid_argument("x-oss-object-acl", v, "no such object access control exists"));
+    }
+    Ok(v.to_string())
+}
+
+/// A bucket's canned ACL (`x-oss-acl`).
+pub fn bucket_acl(v: &str) -> Result<String> {
+    if !ACLS.contains(&v) {
+        return Err(Error::invalid_argument("x-oss-acl", v, "no such bucket access control exists"));
+    }
+    Ok(v.to_string())
+}
+
+/// A storage class, given as `name` (a header, a form field or an XML element).
+pub fn storage_class(name: &str, v: &str) -> Result<String> {
+    if !STORAGE_CLASSES.contains(&v) {
+        return Err(Error::invalid_argument(name, v, "Invalid storage class."));
+    }
+    Ok(v.to_string())
+}
+
+/// The attributes an object write sets, read through `field` by their OSS names (the request's headers, or a
+/// POST form's fields): content type, standard headers, user metadata (given), ACL, storage class and
+/// server-side encryption.
+pub fn object_attrs<'a>(
+    field: &dyn Fn(&str) -> Option<&'a str>,
+    content_type: &str,
+    user_meta: Vec<(String, String)>,
+    b: &BucketRecord,
+) -> Result<ObjectAttrs> {
+    let mut a = ObjectAttrs {
+        content_type: content_type.to_string(),
+        acl: "default".into(),
+        storage_class: b.storage_class.clone(),
+        user_meta,
+        ..Default::default()
+    };
+    for h in STANDARD_HEADERS {
+        if let Some(v) = field(h) {
+            a.headers.push((h.to_string(), v.to_string()));
+        }
+    }
+    check_user_meta(&a.user_meta)?;
+    if let Some(acl) = field("x-oss-object-acl") {
+        a.acl = object_acl(acl)?;
+    }
+    if let Some(c) = field("x-oss-storage-class") {
+        a.storage_class = storage_class("x-oss-storage-class", c)?;
+    }
+    a.sse = sse(field("x-oss-server-side-encryption"))?;
+    Ok(a)
+}
+
+/// The server-side encryption a write asks for: AES256 (keys managed by ossd) or none.
 /// KMS needs a key management service, which ossd does not have; SM4 is not offered.
-pub fn check_sse(r: &Req) -> Result<Option<String>> {
-    match r.h("x-oss-server-side-encryption") {
+pub fn sse(v: Option<&str>) -> Result<Option<String>> {
+    match v {
         None => Ok(None),
         Some("AES256") => Ok(Some("AES256".into())),
         Some("KMS") => Err(Error::new(Code::KmsServiceNotEnabled).ctx("Header", "x-oss-server-side-encryption")),

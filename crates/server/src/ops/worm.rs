@@ -1,7 +1,9 @@
 //! Bucket retention (InitiateBucketWorm, CompleteBucketWorm, ExtendBucketWorm, GetBucketWorm,
 //! AbortBucketWorm) and RestoreObject for archive objects.
 
+use super::Answer;
 use super::{blocking, check_access, empty, ok_xml, require_owner};
+use crate::dialect::vocab::Vocab;
 use crate::http::body::{read_small_body, Body};
 use crate::http::req::Req;
 use crate::http::util::{self};
@@ -24,6 +26,7 @@ pub(crate) fn days_from(raw: &[u8], root: &str) -> Result<u32> {
 
 /// Every `?worm`, `?wormId` and `?wormExtend` request on a bucket.
 pub async fn handle(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
+    let vocab = Vocab::of(r.dialect);
     require_owner(r, b)?;
     let engine = state.engine.clone();
     let bucket = b.name.clone();
@@ -32,7 +35,7 @@ pub async fn handle(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incomin
             let raw = read_small_body(state, body, 64 * 1024).await?;
             let days = days_from(&raw, "InitiateWormConfiguration")?;
             let w = blocking(move || engine.init_worm(&bucket, days)).await?;
-            Response::builder().header("x-oss-worm-id", w.id).body(Body::Empty).map_err(Error::internal)
+            Response::builder().engine_header(vocab, "worm-id", w.id).body(Body::Empty).map_err(Error::internal)
         }
         (&Method::POST, Some(id)) if r.has("wormExtend") => {
             let raw = read_small_body(state, body, 64 * 1024).await?;

@@ -56,9 +56,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
         .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
         .ok_or_else(|| Error::new(Code::AccessDenied).msg("q-sign-time is malformed."))?;
     let now = util::now_secs();
-    if now > end {
-        return Err(Error::new(Code::AccessDeniedExpired));
-    }
+    sign::check_expiry(end)?;
     if now + sign::MAX_SKEW_SECS < start {
         return Err(Error::new(Code::RequestTimeTooSkewed)
             .ctx("RequestTime", start.to_string())

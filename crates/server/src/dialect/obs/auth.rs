@@ -22,19 +22,9 @@ fn resource(r: &Req) -> String {
 }
 
 fn verify(r: &Req, user: &UserRecord, date: &str, ak: &str, sig: &str) -> Result<()> {
-    let hs: Vec<(String, String)> = r
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    let res = resource(r);
+    let hs = sign::header_pairs(r);
     let mut tried = Vec::new();
-    // A bucket-level resource may be signed with or without its trailing slash.
-    let mut candidates = vec![res.clone()];
-    if r.key.is_none() && r.bucket.is_some() {
-        candidates.push(if res.ends_with('/') { res.trim_end_matches('/').to_string() } else { format!("{res}/") });
-    }
-    for c in candidates {
+    for c in sign::v2_resources(r, &resource(r)) {
         let sts = aws::v2_string_to_sign(r.method.as_str(), &c, &r.query, &hs, date, "x-obs-", aws::OBS_SUBRESOURCES);
         if constant_time_eq(aws::v2_sign(&user.secret, &sts).as_bytes(), sig.as_bytes()) {
             return Ok(());
@@ -66,9 +56,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
     if let (Some(ak), Some(expires), Some(sig)) = (r.q("AccessKeyId"), r.q("Expires"), r.q("Signature")) {
         let user = sign::user(state, ak).await?;
         let exp: i64 = expires.parse().map_err(|_| Error::new(Code::AccessDenied).msg("Expires must be a number."))?;
-        if util::now_secs() > exp {
-            return Err(Error::new(Code::AccessDeniedExpired));
-        }
+        sign::check_expiry(exp)?;
         verify(r, &user, expires, ak, sig)?;
         return Ok(Some(user));
     }

@@ -12,13 +12,6 @@ use ossd_sign::aws;
 use ossd_sign::constant_time_eq;
 use std::sync::Arc;
 
-fn headers(r: &Req) -> Vec<(String, String)> {
-    r.headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect()
-}
-
 fn mismatch(sts: &str, provided: &str, ak: &str, canonical: Option<String>) -> Error {
     let mut e = Error::new(Code::SignatureDoesNotMatch)
         .ctx("AWSAccessKeyId", ak)
@@ -81,12 +74,7 @@ fn v2_verify(
     ak: &str,
     sig: &str,
 ) -> Result<()> {
-    let mut candidates = vec![resource.to_string()];
-    if r.key.is_none() && r.bucket.is_some() {
-        let alt =
-            if resource.ends_with('/') { resource.trim_end_matches('/').to_string() } else { format!("{resource}/") };
-        candidates.insert(0, alt);
-    }
+    let candidates = sign::v2_resources(r, resource);
     let mut first = None;
     // The OBS SDK signs AWS V2 requests with OBS's list of sub-resources.
     for subs in [aws::S3_V2_SUBRESOURCES, aws::OBS_SUBRESOURCES] {
@@ -142,7 +130,7 @@ pub fn parse_v4_header(rest: &str) -> Result<(Vec<&str>, &str, &str)> {
 
 /// Authenticates an S3 request; Ok(None) for an anonymous one.
 pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRecord, S3Auth)>> {
-    let hs = headers(r);
+    let hs = sign::header_pairs(r);
     let (v4_path, v2_resource) = paths(r);
     if let Some(a) = r.h("authorization") {
         if let Some(rest) = a.strip_prefix("AWS4-HMAC-SHA256 ") {
@@ -221,9 +209,10 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
             return Err(Error::new(Code::AuthorizationQueryParametersError).ctx("X-Amz-Expires", expires.to_string()));
         }
         // A URL presigned for 0 seconds (or fewer) is already expired.
-        if expires <= 0 || util::now_secs() > t + expires {
+        if expires <= 0 {
             return Err(Error::new(Code::AccessDeniedExpired));
         }
+        sign::check_expiry(t.saturating_add(expires))?;
         let p = aws::V4Parts { method: r.method.as_str(), path: &v4_path, query: &r.query, headers: &hs };
         let canonical = aws::v4_canonical_request(&p, &signed, "UNSIGNED-PAYLOAD", true);
         v4_check(&user, &parts, datetime, canonical, sig)?;
@@ -236,9 +225,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
         };
         let user = sign::user(state, ak).await?;
         let exp: i64 = expires.parse().map_err(|_| Error::new(Code::AccessDenied).msg("Expires must be a number"))?;
-        if util::now_secs() > exp {
-            return Err(Error::new(Code::AccessDeniedExpired));
-        }
+        sign::check_expiry(exp)?;
         v2_verify(r, &user, &v2_resource, &hs, &[expires], ak, sig)?;
         return Ok(Some((user, S3Auth { payload: PayloadHash::Unsigned, chunk: None })));
     }
