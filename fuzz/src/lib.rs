@@ -16,7 +16,7 @@
 //! current HTTP date, basic ISO date-time, day, and Unix time an hour from now, so that seeds never go stale;
 //! `@MD5@` in a header value becomes the body's Content-MD5.
 
-use ossd_server::util;
+use ossd_server::http::util;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -275,10 +275,10 @@ impl Server {
 }
 
 /// The store the authenticator targets share.
-pub fn auth_harness() -> &'static ossd_server::oss::fuzzing::AuthHarness {
-    static H: OnceLock<ossd_server::oss::fuzzing::AuthHarness> = OnceLock::new();
+pub fn auth_harness() -> &'static ossd_server::fuzzing::AuthHarness {
+    static H: OnceLock<ossd_server::fuzzing::AuthHarness> = OnceLock::new();
     H.get_or_init(|| {
-        ossd_server::oss::fuzzing::AuthHarness::new(scratch_dir("auth"), ACCESS_KEY_ID, SECRET).expect("auth store")
+        ossd_server::fuzzing::AuthHarness::new(scratch_dir("auth"), ACCESS_KEY_ID, SECRET).expect("auth store")
     })
 }
 
