@@ -441,6 +441,35 @@ def quota_exceeded(ctx):
     return caught(b.put_object, "big", b"x" * 100)
 
 
+
+def v2_header(ctx, authorization, headers=None):
+    """A GET of an object with the given V2 Authorization header (malformed on purpose)."""
+    b = ctx.bucket()
+    h = {"Date": oss2.utils.http_date(), "Authorization": authorization}
+    h.update(headers or {})
+    return as_oss2_error(requests.get("%s/%s/k" % (ctx.last.endpoint, b.bucket_name), headers=h))
+
+
+def v2_url(ctx, drop=(), **params):
+    """A GET through a V2 presigned URL made by oss2.AuthV2, with parameters dropped or replaced."""
+    b = ctx.bucket(auth=oss2.AuthV2(AK, SK))
+    url = b.sign_url("GET", "k", 60)
+    base, query = url.split("?", 1)
+    q = [p.split("=", 1) for p in query.split("&")]
+    q = [(k, v) for k, v in q if k not in drop and k.replace("-", "_") not in params]
+    q += [(k.replace("_", "-"), v) for k, v in params.items()]
+    return as_oss2_error(requests.get(base + "?" + "&".join(k if v is None else "%s=%s" % (k, v) for k, v in q)))
+
+
+def v2_url_signed(ctx, additional, headers):
+    """A V2 presigned URL signed by oss2 over `additional` headers, sent with `headers`."""
+    b = ctx.bucket(auth=oss2.AuthV2(AK, SK))
+    url = b.sign_url("GET", "k", 60, headers={"custom-header": "abc"}, additional_headers={"custom-header"})
+    if additional is not None:
+        url = url.replace("x-oss-additional-headers=custom-header", "x-oss-additional-headers=" + additional)
+    return as_oss2_error(requests.get(url, headers=headers))
+
+
 SCENARIOS = {
     "InsufficientStorageSpace": quota_exceeded,
     "InvalidRange": oss_range_not_satisfiable,
@@ -495,6 +524,27 @@ SCENARIOS = {
     "InvalidWORMConfiguration": lambda c: caught(c.bucket().init_bucket_worm, 0),
     "AccessDenied": lambda c: caught(oss2.Bucket(oss2.AnonymousAuth(), c.srv().endpoint, c.bucket().bucket_name).get_object, "k"),
     "AccessDeniedExpired": expired_presign,
+    "V2AuthorizationInvalid": lambda c: v2_header(c, "OSS2 AccessKeyId:%s," % AK),
+    "V2AuthorizationNoColon": lambda c: v2_header(c, "OSS2 AccessKeyId:%s,AdditionalHeadershost,Signature:abc" % AK),
+    "V2AuthorizationUnknownKey": lambda c: v2_header(c, "OSS2 AccessKeyId:%s,Signature:abc,UnknownKey:ABC" % AK),
+    "V2AccessKeyIdMissing": lambda c: v2_header(c, "OSS2 AdditionalHeaders:host,Signature:abc"),
+    "V2AccessKeyIdEmpty": lambda c: v2_header(c, "OSS2 AccessKeyId:,AdditionalHeaders:host,Signature:abc"),
+    "V2SignatureMissing": lambda c: v2_header(c, "OSS2 AccessKeyId:%s,AdditionalHeaders:host" % AK),
+    "V2SignatureEmpty": lambda c: v2_header(c, "OSS2 AccessKeyId:%s,AdditionalHeaders:host,Signature:" % AK),
+    "V2AdditionalHeadersEmpty": lambda c: v2_header(c, "OSS2 AccessKeyId:%s,AdditionalHeaders:,Signature:abc" % AK),
+    "V2AdditionalHeadersEmptyItem": lambda c: v2_header(c, "OSS2 AccessKeyId:%s,AdditionalHeaders:host;,Signature:abc" % AK),
+    "V2AdditionalHeaderAbsent": lambda c: v2_header(c, "OSS2 AccessKeyId:%s,AdditionalHeaders:range,Signature:abc" % AK),
+    "SignatureVersionInvalid": lambda c: v2_url(c, x_oss_signature_version="ABC"),
+    "ExpiresInvalid": lambda c: v2_url(c, x_oss_expires="abc"),
+    "V2UrlAdditionalHeadersEmpty": lambda c: v2_url(c, x_oss_additional_headers=""),
+    "V2UrlAdditionalHeadersInvalid": lambda c: v2_url_signed(c, "%20;host", {"custom-header": "abc"}),
+    "V2UrlAdditionalHeaderAbsent": lambda c: v2_url_signed(c, None, {}),
+    "V2UrlExpiresMissing": lambda c: v2_url(c, drop=("x-oss-expires",)),
+    "V2UrlExpiresEmpty": lambda c: v2_url(c, x_oss_expires=""),
+    "V2UrlAccessKeyIdMissing": lambda c: v2_url(c, drop=("x-oss-access-key-id",)),
+    "V2UrlAccessKeyIdEmpty": lambda c: v2_url(c, x_oss_access_key_id=""),
+    "V2UrlSignatureMissing": lambda c: v2_url(c, drop=("x-oss-signature",)),
+    "V2UrlSignatureEmpty": lambda c: v2_url(c, x_oss_signature=""),
     "InvalidAccessKeyId": lambda c: caught(oss2.Service(oss2.Auth("NoSuchKeyId", SK), c.srv().endpoint).list_buckets),
     "InvalidAccessKeyIdDisabled": lambda c: disabled(c, "disable-key"),
     "InvalidAccessKeyIdChars": lambda c: caught(oss2.Service(oss2.Auth("bad-key!", SK), c.srv().endpoint).list_buckets),

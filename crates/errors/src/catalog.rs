@@ -231,6 +231,90 @@ catalog! {
         "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
         "An S3 presigned URL whose X-Amz-Expires is more than 604800 (a week).",
         "Presign for at most 604800 seconds.";
+    V2AuthorizationInvalid: "InvalidArgument", 400, "0002-00000102", Never,
+        "The format of the Authorization request header is invalid.",
+        "A V2 Authorization header (OSS2 …) does not hold two or three comma-separated key:value pairs.",
+        "Send `OSS2 AccessKeyId:<id>,Signature:<signature>`, with `AdditionalHeaders:<h1;h2>` between them when extra headers are signed.";
+    V2AuthorizationNoColon: "InvalidArgument", 400, "0002-00000103", Never,
+        "The Authorization request header format is invalid.",
+        "A pair of a V2 Authorization header has no colon between its key and its value.",
+        "Write each pair as key:value, e.g. AdditionalHeaders:host.";
+    V2AuthorizationUnknownKey: "InvalidArgument", 400, "0002-00000104", Never,
+        "The Authorization request header contains an invalid format.",
+        "A V2 Authorization header has a key other than AccessKeyId, AdditionalHeaders and Signature.",
+        "Remove the unknown key from the Authorization header.";
+    V2AccessKeyIdMissing: "InvalidArgument", 400, "0002-00000105", Never,
+        "The AccessKeyId field in the Authorization request header is missing.",
+        "A V2 Authorization header has no AccessKeyId pair.",
+        "Add AccessKeyId:<id> to the Authorization header.";
+    V2AccessKeyIdEmpty: "InvalidArgument", 400, "0002-00000106", Never,
+        "The AccessKeyId field in the Authorization header is left empty.",
+        "A V2 Authorization header has AccessKeyId: with no value.",
+        "Give the access key id after AccessKeyId:.";
+    V2SignatureMissing: "InvalidArgument", 400, "0002-00000108", Never,
+        "The Signature field in the Authorization request header is missing.",
+        "A V2 Authorization header has no Signature pair.",
+        "Add Signature:<base64 HMAC-SHA256> to the Authorization header.";
+    V2SignatureEmpty: "InvalidArgument", 400, "0002-00000109", Never,
+        "The Signature field in the Authorization request header is left empty.",
+        "A V2 Authorization header has Signature: with no value.",
+        "Write the computed signature after Signature:.";
+    V2AdditionalHeadersEmpty: "InvalidArgument", 400, "0002-00000110", Never,
+        "The AdditionalHeaders field in the Authorization request header is left empty.",
+        "A V2 Authorization header has AdditionalHeaders: with no value.",
+        "Drop the AdditionalHeaders pair, or list the signed headers in it.";
+    V2AdditionalHeadersEmptyItem: "InvalidArgument", 400, "0002-00000111", Never,
+        "The AdditionalHeaders field in the Authorization header contains empty strings.",
+        "The AdditionalHeaders list of a V2 Authorization header has an empty item (e.g. `host;`).",
+        "List header names separated by single semicolons.";
+    V2AdditionalHeaderAbsent: "InvalidArgument", 400, "0002-00000112", Never,
+        "The additional headers in the signature contain headers that do not exist in the request headers.",
+        "AdditionalHeaders names a header the request does not carry, or a name with an underscore.",
+        "Send every header listed in AdditionalHeaders, or remove it from the list.";
+    SignatureVersionInvalid: "InvalidArgument", 400, "0002-00000066", Never,
+        "The x-oss-signature-version parameter in the request URL contains an invalid value.",
+        "A presigned URL's x-oss-signature-version is neither OSS2 nor OSS4-HMAC-SHA256.",
+        "Use x-oss-signature-version=OSS2 for V2, OSS4-HMAC-SHA256 for V4, or the V1 parameters without it.";
+    ExpiresInvalid: "InvalidArgument", 400, "0002-00000070", Never,
+        "The expiration time in the URL signature is invalid.",
+        "A presigned URL's Expires (V1) or x-oss-expires (V2) is not an integer Unix time.",
+        "Set the expiry to the Unix time (seconds) at which the URL stops working.";
+    V2UrlAdditionalHeadersEmpty: "InvalidArgument", 400, "0002-00000076", Never,
+        "The x-oss-additional-headers field in the signed URL is left empty.",
+        "A V2 presigned URL has x-oss-additional-headers with no value.",
+        "Drop the parameter, or list the signed headers (lowercase, sorted, separated by semicolons).";
+    V2UrlAdditionalHeadersInvalid: "InvalidArgument", 400, "0002-00000077", Never,
+        "The request headers specified by the x-oss-additional-headers field in a signed URL contain one or more nonexistent header fields.",
+        "An item of a V2 presigned URL's x-oss-additional-headers is empty or not a header name (e.g. ` ;host`).",
+        "List lowercase header names separated by single semicolons.";
+    V2UrlAdditionalHeaderAbsent: "InvalidArgument", 400, "0002-00000078", Never,
+        "The additional headers in the signed URL contain headers that do not exist in the request headers of a request.",
+        "x-oss-additional-headers names a header the request does not carry, or a name with an underscore.",
+        "Send every header the URL was signed with, or sign the URL without it.";
+    V2UrlExpiresMissing: "AccessDenied", 403, "0002-00000113", Never,
+        "The parameter that specifies the validity period of the signature in the request is missing.",
+        "A V2 presigned URL (x-oss-signature-version=OSS2) has no x-oss-expires.",
+        "Presign again: a V2 URL carries x-oss-signature-version, x-oss-access-key-id, x-oss-expires and x-oss-signature.";
+    V2UrlExpiresEmpty: "AccessDenied", 403, "0002-00000114", Never,
+        "The parameter that specifies the validity period of the signature in the request is left empty.",
+        "A V2 presigned URL has x-oss-expires with no value.",
+        "Presign again with an expiry time.";
+    V2UrlAccessKeyIdMissing: "AccessDenied", 403, "0002-00000115", Never,
+        "The x-oss-access-key-id parameter is missing in the request.",
+        "A V2 presigned URL has no x-oss-access-key-id.",
+        "Presign again: a V2 URL carries x-oss-signature-version, x-oss-access-key-id, x-oss-expires and x-oss-signature.";
+    V2UrlAccessKeyIdEmpty: "AccessDenied", 403, "0002-00000116", Never,
+        "The x-oss-access-key-id field in the request is left empty.",
+        "A V2 presigned URL has x-oss-access-key-id with no value.",
+        "Presign again with the access key id.";
+    V2UrlSignatureMissing: "AccessDenied", 403, "0002-00000117", Never,
+        "The x-oss-signature parameter is missing in the request.",
+        "A V2 presigned URL has no x-oss-signature.",
+        "Presign again: a V2 URL carries x-oss-signature-version, x-oss-access-key-id, x-oss-expires and x-oss-signature.";
+    V2UrlSignatureEmpty: "AccessDenied", 403, "0002-00000118", Never,
+        "The x-oss-signature parameter in the request is empty.",
+        "A V2 presigned URL has x-oss-signature with no value.",
+        "Presign again; the signature is the base64 HMAC-SHA256 of the string to sign.";
     XAmzContentSHA256Mismatch: "XAmzContentSHA256Mismatch", 400, "0002-90000005", Never,
         "The provided 'x-amz-content-sha256' header does not match what was computed.",
         "The body's SHA-256 differs from the x-amz-content-sha256 the request was signed with.",
@@ -244,7 +328,7 @@ catalog! {
         "AccessDenied",
         "The requester has no permission for this bucket or object under its ACL.",
         "Sign the request as the owner, or grant access with the bucket or object ACL.";
-    AccessDeniedExpired: "AccessDenied", 403, "0002-90000002", Never,
+    AccessDeniedExpired: "AccessDenied", 403, "0002-00000069", Never,
         "Request has expired.",
         "The presigned URL's expiry time has passed.",
         "Sign a new URL.";
