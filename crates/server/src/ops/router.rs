@@ -41,6 +41,9 @@ pub async fn route(state: &Arc<State>, r: &Req, op: Op, body: Incoming) -> Resul
             return website::website_get(state, r, &b, site).await;
         }
     }
+    if op.is_live() {
+        return super::live::handle(state, r, &b, op, body).await;
+    }
     match op {
         Op::InitiateBucketWorm
         | Op::AbortBucketWorm
@@ -114,8 +117,18 @@ pub async fn route(state: &Arc<State>, r: &Req, op: Op, body: Incoming) -> Resul
             Err(method_not_allowed(r, res))
         }
         // Answered above, or (Options) by the pipeline.
-        Op::ListBuckets | Op::PutBucket | Op::ObsApiVersion(_) | Op::Options(_) => {
-            Err(Error::internal(format!("{} reached the bucket router", op.name())))
-        }
+        Op::ListBuckets
+        | Op::PutBucket
+        | Op::ObsApiVersion(_)
+        | Op::Options(_)
+        | Op::ListLiveChannel
+        | Op::PutLiveChannel
+        | Op::PutLiveChannelStatus
+        | Op::GetLiveChannelInfo
+        | Op::GetLiveChannelStat
+        | Op::GetLiveChannelHistory
+        | Op::DeleteLiveChannel
+        | Op::PostVodPlaylist
+        | Op::GetVodPlaylist => Err(Error::internal(format!("{} reached the bucket router", op.name()))),
     }
 }
