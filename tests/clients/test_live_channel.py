@@ -162,8 +162,9 @@ def test_a_disabled_channel_and_bad_signatures_refuse_the_push(live_server):
     assert b.get_live_channel_stat(ch).status == "Disabled"
     url = to_rtmp_port(b.sign_rtmp_url(ch, "playlist.m3u8", 300), live_server.rtmp_port)
     p = push(url, seconds=2)
-    p.communicate(timeout=60)
+    _, err = p.communicate(timeout=60)
     assert p.returncode != 0
+    assert "LiveChannelDisabled" in err.decode(), err
     assert b.get_live_channel_history(ch).records == []
 
     b.put_live_channel_status(ch, "enabled")

@@ -281,7 +281,7 @@ async fn start(
     params: &[(String, String)],
     peer: &SocketAddr,
 ) -> Result<Push, (&'static str, String)> {
-    let b = state.bucket(bucket).await.map_err(|e| ("NetStream.Publish.BadName", e.message().to_string()))?;
+    let b = state.bucket(bucket).await.map_err(|e| ("NetStream.Publish.BadName", described(&e)))?;
     authorize(state, &b, channel, params).await.map_err(|e| ("NetStream.Publish.Rejected", e))?;
     let playlist = params.iter().find(|(k, _)| k == "playlistName").map(|(_, v)| v.clone());
     if let Some(p) = &playlist {
@@ -294,11 +294,16 @@ async fn start(
     let mut push = tokio::task::spawn_blocking(move || engine.start_push(&b, &c, &addr))
         .await
         .map_err(|e| ("NetStream.Publish.Rejected", e.to_string()))?
-        .map_err(|e| ("NetStream.Publish.Rejected", e.message().to_string()))?;
+        .map_err(|e| ("NetStream.Publish.Rejected", described(&e)))?;
     if let Some(p) = playlist {
         push.channel.playlist_name = p;
     }
     Ok(push)
+}
+
+/// An engine error as a refused publish describes it: code, EC and message (ffmpeg prints the description).
+fn described(e: &ossd_errors::Error) -> String {
+    format!("{} (EC {}): {}", e.def().code, e.def().ec, e.message())
 }
 
 /// Stores one finished segment, off the async workers. On failure the push ends there.
