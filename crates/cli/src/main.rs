@@ -122,6 +122,10 @@ struct ServeArgs {
     /// (default: https when --tls-cert is given, else http). May be given several times.
     #[arg(long = "also-listen", env = "OSSD_ALSO_LISTEN", value_delimiter = ',', value_parser = parse_listener)]
     also_listen: Vec<ossd_server::ListenSpec>,
+    /// RTMP ingest for LiveChannels on ADDR (off unless given): publishers push to the PublishUrl that
+    /// PutLiveChannel gives, and the stream is written into the bucket as HLS.
+    #[arg(long = "rtmp-listen", env = "OSSD_RTMP_LISTEN")]
+    rtmp_listen: Option<std::net::SocketAddr>,
     /// Connections open at once (all listeners together); one more is closed as soon as it is accepted.
     /// Keep it below the open-file limit (ulimit -n).
     #[arg(long, env = "OSSD_MAX_CONNECTIONS", default_value_t = 1024)]
@@ -259,6 +263,7 @@ fn serve(a: ServeArgs) -> ExitCode {
     cfg.default_dialect = a.dialect;
     cfg.pinned_dialect = a.pin_dialect;
     cfg.also_listen = a.also_listen;
+    cfg.rtmp_listen = a.rtmp_listen;
     cfg.log_flush = std::time::Duration::from_secs(a.log_flush_seconds.max(1));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -311,6 +316,9 @@ fn serve(a: ServeArgs) -> ExitCode {
                 let d = l.dialect.map(|d| d.as_str()).unwrap_or("any dialect");
                 println!("ossd: also listening on {at} ({d}) over {scheme}");
             }
+        }
+        if let Some(at) = bound.rtmp.as_ref().and_then(|l| l.local_addr().ok()) {
+            println!("ossd: RTMP ingest listening on {at}");
         }
         ossd_server::run(bound, shutdown_signal()).await;
         println!("ossd: stopped");

@@ -323,6 +323,51 @@ catalog! {
         "Your previous request to create the named bucket succeeded and you already own it.",
         "An S3 CreateBucket for a bucket the requester already owns.",
         "Use the bucket you have.";
+    // LiveChannel (PutLiveChannel's configuration, PostVodPlaylist and GetVodPlaylist's time range).
+    LiveChannelDescriptionTooLong: "InvalidArgument", 400, "0044-00000001", Never,
+        "The value of the Description field in the PutLiveChannel request exceeds the character limit.",
+        "The LiveChannel's Description is longer than 128 bytes.",
+        "Shorten the Description to at most 128 bytes.";
+    LiveChannelInvalidStatus: "InvalidArgument", 400, "0044-00000002", Never,
+        "The Status field in the PutLiveChannel request is invalid.",
+        "Status (in the configuration, or the status parameter of PutLiveChannelStatus) is neither enabled nor disabled.",
+        "Give Status as enabled or disabled.";
+    LiveChannelInvalidType: "InvalidArgument", 400, "0044-00000013", Never,
+        "The Type field in the Target node of the PutLiveChannel request is invalid.",
+        "Target/Type is not HLS, the only type a LiveChannel stores.",
+        "Set Target/Type to HLS.";
+    LiveChannelInvalidFragDuration: "InvalidArgument", 400, "0044-00000014", Never,
+        "The FragDuration field in the Target node of the PutLiveChannel request is invalid.",
+        "Target/FragDuration is not an integer from 1 to 100 (seconds).",
+        "Give FragDuration as an integer from 1 to 100.";
+    LiveChannelInvalidFragCount: "InvalidArgument", 400, "0044-00000015", Never,
+        "The FragCount field in the Target node of the PutLiveChannel request is invalid.",
+        "Target/FragCount is not an integer from 1 to 100.",
+        "Give FragCount as an integer from 1 to 100.";
+    LiveChannelPlaylistNameSlash: "InvalidArgument", 400, "0044-00000016", Never,
+        "The PlaylistName field in the Target node of the PutLiveChannel request includes a disallowed forward slash (/) character.",
+        "Target/PlaylistName contains a slash.",
+        "Give a playlist name without slashes, such as playlist.m3u8.";
+    LiveChannelPlaylistNameLength: "InvalidArgument", 400, "0044-00000017", Never,
+        "The PlaylistName parameter of the Target node in the PutLiveChannel request exceeds the limit in length.",
+        "Target/PlaylistName is shorter than 6 or longer than 128 characters.",
+        "Give a playlist name of 6 to 128 characters.";
+    LiveChannelPlaylistNameSuffix: "InvalidArgument", 400, "0044-00000018", Never,
+        "The PlaylistName field in the Target node of the PutLiveChannel request does not end with .m3u8.",
+        "Target/PlaylistName (or PostVodPlaylist's playlist name) does not end with .m3u8.",
+        "Give a playlist name that ends with .m3u8.";
+    LiveChannelInvalidName: "InvalidArgument", 400, "0044-90000001", Never,
+        "The LiveChannel name is invalid.",
+        "A LiveChannel name must follow the object naming rules and must not contain a slash.",
+        "Choose a channel name of 1 to 1023 bytes without slashes.";
+    LiveChannelInvalidTimeRange: "InvalidArgument", 400, "0044-90000002", Never,
+        "The time range is invalid.",
+        "startTime and endTime must be Unix times in seconds, endTime after startTime, at most one day apart.",
+        "Give startTime and endTime in seconds, endTime later and within a day of startTime.";
+    LiveChannelNoSegments: "InvalidArgument", 400, "0044-90000003", Never,
+        "No ts file is found in the specified time range.",
+        "No segment of the channel started within the time range given to PostVodPlaylist or GetVodPlaylist.",
+        "Push a stream to the channel first, or give the time range in which it was pushed.";
     // 403
     AccessDenied: "AccessDenied", 403, "0003-00000001", Never,
         "AccessDenied",
@@ -418,15 +463,23 @@ catalog! {
         "The specified method is not allowed against this resource.",
         "The HTTP method is not one this resource accepts.",
         "Use a method the operation documents.";
+    NoSuchLiveChannel: "NoSuchLiveChannel", 404, "0044-90000004", Never,
+        "The specified live channel does not exist.",
+        "No LiveChannel of this name exists in the bucket.",
+        "Create it with PutLiveChannel, or check the name with ListLiveChannel.";
     // 409
+    LiveChannelDisabled: "LiveChannelDisabled", 409, "0044-90000005", Never,
+        "The live channel is disabled.",
+        "The LiveChannel's status is disabled: it refuses publishing.",
+        "Enable it with PutLiveChannelStatus (status=enabled).";
     BucketAlreadyExists: "BucketAlreadyExists", 409, "0015-00000104", Never,
         "The requested bucket name is not available.",
         "Another user owns a bucket with this name.",
         "Choose another bucket name.";
     BucketNotEmpty: "BucketNotEmpty", 409, "0015-00000301", Never,
         "The bucket you tried to delete is not empty.",
-        "The bucket still holds objects or unfinished multipart uploads.",
-        "Delete the objects and abort the uploads first.";
+        "The bucket still holds objects, unfinished multipart uploads or LiveChannels.",
+        "Delete the objects, abort the uploads and delete the LiveChannels first.";
     ObjectNotAppendable: "ObjectNotAppendable", 409, "0026-90000016", Never,
         "The object is not appendable.",
         "AppendObject on an object that was not created by AppendObject.",

@@ -226,11 +226,10 @@ async fn presigned_v2(state: &Arc<State>, r: &Req) -> Result<UserRecord> {
         }
     };
     let user = user(state, ak).await?;
-    if util::now_secs() > exp {
-        return Err(Error::new(Code::AccessDeniedExpired)
-            .ctx("Expires", util::iso8601(exp.saturating_mul(1000)))
-            .ctx("ServerTime", util::iso8601(util::now_secs() * 1000)));
-    }
+    check_expiry(exp).map_err(|e| {
+        e.ctx("Expires", util::iso8601(exp.saturating_mul(1000)))
+            .ctx("ServerTime", util::iso8601(util::now_secs() * 1000))
+    })?;
     check_additional(r, &additional, Code::V2UrlAdditionalHeaderAbsent)?;
     verify_v2(r, &user, signature, expires, &additional, true)?;
     Ok(user)
