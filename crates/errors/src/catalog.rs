@@ -102,17 +102,17 @@ catalog! {
         "You have attempted to create more buckets than allowed.",
         "The user already owns as many buckets as the server's --max-buckets allows.",
         "Delete buckets you no longer need, or raise --max-buckets.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     RequestIsNotMultiPartContent: "RequestIsNotMultiPartContent", 400, "0021-90000001", Never,
         "Bucket POST must be of the enclosure-type multipart/form-data.",
         "A PostObject request whose Content-Type is not multipart/form-data.",
         "Send the form as multipart/form-data with a boundary.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     RequestTimeout: "RequestTimeout", 400, "0001-90000001", Transient,
         "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
         "The client stopped sending the request body for longer than the idle timeout.",
         "Check the network and the client's send path, then retry.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     NotImplemented: "NotImplemented", 400, "0001-90000002", Never,
         "A header you provided implies functionality that is not implemented.",
         "The request uses a header or an operation that this resource does not support.",
@@ -126,17 +126,17 @@ catalog! {
         "Missing Some Required Arguments.",
         "A parameter the operation needs was not sent.",
         "Send the argument named in <ArgumentName>.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     MaxPOSTPreDataLengthExceededError: "MaxPOSTPreDataLengthExceededError", 400, "0021-90000002", Never,
         "Your POST request fields preceding the upload file were too large.",
         "The form fields before the file field of a PostObject request are larger than allowed.",
         "Send fewer or shorter form fields before the file field.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     FieldItemTooLong: "FieldItemTooLong", 400, "0021-90000003", Never,
         "Your name of form field is too long.",
         "A PostObject form field other than the file is longer than 4 KB.",
         "Shorten the form field.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     MalformedPOSTRequest: "MalformedPOSTRequest", 400, "0021-90000004", Never,
         "The body of your POST request is not well-formed multipart/form-data.",
         "The PostObject body cannot be parsed as multipart/form-data.",
@@ -146,7 +146,7 @@ catalog! {
         "Invalid policy document, please check.",
         "The PostObject policy is not valid base64-encoded JSON, or lacks expiration or conditions.",
         "Fix the policy document.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     IncorrectNumberOfFilesInPOSTRequest: "IncorrectNumberOfFilesInPOSTRequest", 400, "0021-90000006", Never,
         "POST requires exactly one file upload per request.",
         "The PostObject form has no file field, or more than one.",
@@ -172,7 +172,7 @@ catalog! {
         "Your proposed upload exceeds the maximum allowed size.",
         "A PostObject body is larger than the maximum of the policy's content-length-range.",
         "Send a file within the policy's content-length-range, or sign a policy with a wider range.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     EntityTooLargeCopySource: "EntityTooLarge", 400, "0026-90000006", Never,
         "Source object Length exceeds the maximum allowed size.",
         "The CopyObject source is larger than the copy limit.",
@@ -185,7 +185,7 @@ catalog! {
         "The XML you provided was not well-formed or did not validate against our published schema.",
         "A DeleteMultipleObjects body lists more than 1000 objects.",
         "Delete at most 1000 objects per request; use several requests, or a lifecycle rule.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging", 400, "0015-90000003", Never,
         "Put bucket log requester is not target bucket owner.",
         "The logging target bucket does not exist or belongs to another user.",
@@ -195,7 +195,7 @@ catalog! {
         "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
         "CompleteMultipartUpload lists a part number that was not uploaded, or an ETag that does not match it.",
         "List only uploaded parts, with the ETags UploadPart returned.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     FilePartNotExist: "FilePartNotExist", 400, "0026-90000008", Never,
         "The Part you read had been deleted.",
         "A part named in the request was removed before it could be read.",
@@ -209,7 +209,7 @@ catalog! {
         "Part number must be an integer between 1 and 10000, inclusive.",
         "A part number outside 1..10000.",
         "Number parts from 1 to 10000.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     InvalidEncryptionAlgorithmError: "InvalidEncryptionAlgorithmError", 400, "0026-90000011", Never,
         "The encryption algorithm specified is not valid.",
         "x-oss-server-side-encryption has a value other than AES256 or KMS.",
@@ -263,7 +263,7 @@ catalog! {
         "The operation is not supported for this resource",
         "RestoreObject on an object that is not in the Archive or ColdArchive class.",
         "Restore only Archive and ColdArchive objects.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     InvalidWORMConfiguration: "InvalidWORMConfiguration", 400, "0015-90000007", Never,
         "The WORM Configuration is invalid.",
         "The retention days are outside 1..25550, the WORM id does not match, or the state does not allow the change.",
@@ -316,7 +316,7 @@ catalog! {
         "The OSS Access Key Id you provided is disabled.",
         "The access key exists but has been disabled.",
         "Enable the key or use another one.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     InvalidAccessKeyIdChars: "InvalidAccessKeyId", 403, "0002-90000004", Never,
         "The OSS Access Key Id contains non-acceptable characters, which accepts only alphanumeric characters[0-9a-zA-Z] and several special characters[. _=]",
         "The access key id has characters outside [0-9a-zA-Z._=].",
@@ -329,7 +329,7 @@ catalog! {
         "The difference between the request time and the current time is too large.",
         "The request's Date or x-oss-date is more than 15 minutes away from the server's clock.",
         "Synchronize the client's clock (NTP), or correct the offset from the response's Date.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     ImageDamage: "ImageDamage", 403, "0030-90000001", Never,
         "The image file may be damaged.",
         "The object cannot be decoded as the image format it claims to be.",
@@ -349,17 +349,17 @@ catalog! {
         "The operation is not valid for the object's state.",
         "The object is in the Archive or ColdArchive class and has not been restored.",
         "Call RestoreObject and wait until x-oss-restore says ongoing-request=\"false\".";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     WORMConfigurationLocked: "WORMConfigurationLocked", 403, "0015-90000008", Never,
         "The WORM Configuration is locked.",
         "The bucket's retention policy is locked and can no longer be aborted.",
         "A locked policy can only be extended.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     KmsServiceNotEnabled: "KmsServiceNotEnabled", 403, "0026-90000024", Never,
         "The OSS KMS service is not enabled.",
         "x-oss-server-side-encryption: KMS asks for keys from a key management service, and ossd has none.",
         "Use x-oss-server-side-encryption: AES256 (keys managed by ossd).";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     InsufficientStorageSpace: "InsufficientStorageSpace", 403, "0015-90000011", Never,
         "Insufficient storage space.",
         "The write would take the bucket past the quota set with SetBucketQuota.",
@@ -398,7 +398,7 @@ catalog! {
         "The CORS configuration does not exist.",
         "The bucket has no CORS rules.",
         "Set rules with PutBucketCors.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     NoSuchWORMConfiguration: "NoSuchWORMConfiguration", 404, "0015-90000009", Never,
         "The WORM Configuration does not exist.",
         "The bucket has no retention policy (or an unlocked one expired after 24 hours).",
@@ -427,7 +427,7 @@ catalog! {
         "Position is not equal to file length.",
         "The append position differs from the object's current length.",
         "Append at the position given in x-oss-next-append-position.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     FileImmutable: "FileImmutable", 409, "0026-90000017", Never,
         "The object you specified is immutable.",
         "A WORM retention policy protects the object from deletion and overwrite.",
@@ -448,7 +448,7 @@ catalog! {
         "RestoreObject was called again while the object is still being restored.",
         "Wait for the restore to finish; HEAD shows its state in x-oss-restore.";
     // 411
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     MissingContentLength: "MissingContentLength", 411, "0001-90000004", Never,
         "You must provide the Content-Length HTTP header.",
         "The request has a body but neither Content-Length nor chunked transfer encoding.",
@@ -460,34 +460,34 @@ catalog! {
         "If-Match or If-Unmodified-Since (or a copy-source condition) did not hold.",
         "Fetch the object's current ETag and time, then decide again.";
     // 429
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     QpsLimitExceeded: "QpsLimitExceeded", 429, "0001-90000005", Throttle,
         "Please reduce your request rate.",
         "The user sent more requests per second than --user-qps-limit allows.",
         "Back off and retry; spread requests over time.";
     // 500
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     InternalError: "InternalError", 500, "0001-90000006", Transient,
         "We encountered an internal error. Please try again.",
         "A storage failure on the server (disk full, read-only data dir, I/O error).",
         "Retry with backoff; the operator should check the server's log and disk.";
     // 503
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     DownloadTrafficRateLimitExceeded: "DownloadTrafficRateLimitExceeded", 503, "0001-90000007", Throttle,
         "Please reduce your upload request traffic.",
         "Downloads from the bucket exceed --download-bandwidth-limit.",
         "Back off and retry.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     UploadTrafficRateLimitExceeded: "UploadTrafficRateLimitExceeded", 503, "0001-90000008", Throttle,
         "Please reduce your upload request traffic.",
         "Uploads to the bucket exceed --upload-bandwidth-limit.",
         "Back off and retry.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     MetaOperationQpsLimitExceeded: "MetaOperationQpsLimitExceeded", 503, "0001-90000009", Throttle,
         "Qps limit for the meta operation is exceeded.",
         "Service and bucket operations exceed --meta-qps-limit per second.",
         "Back off and retry after a few seconds.";
-    // ossd EC: no published EC found.
+    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
     TotalQpsLimitExceeded: "TotalQpsLimitExceeded", 503, "0001-90000010", Throttle,
         "Please reduce your request rate.",
         "All requests together exceed --total-qps-limit per second.",
