@@ -261,6 +261,69 @@ def callback_fails(ctx):
     return caught(ctx.bucket().put_object, "cb", b"v", headers=cb)
 
 
+def callback_not_json(ctx):
+    import http.server
+    import threading
+
+    class NotJson(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = b"plain text, not JSON"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), NotJson)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = "http://127.0.0.1:%d/cb" % httpd.server_address[1]
+        cb = {"x-oss-callback": b64(json.dumps({"callbackUrl": url, "callbackBody": "k=${object}"}))}
+        return caught(ctx.bucket().put_object, "cb", b"v", headers=cb)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def complete_over_existing(ctx):
+    b = ctx.bucket()
+    b.put_object("mp", b"old")
+    u = b.init_multipart_upload("mp")
+    part = b.upload_part("mp", u.upload_id, 1, b"new")
+    return caught(b.complete_multipart_upload, "mp", u.upload_id, [oss2.models.PartInfo(1, part.etag)],
+                  headers={"x-oss-forbid-overwrite": "true"})
+
+
+def xml_declared_too_large(ctx):
+    """A DeleteMultipleObjects body declared past the XML cap: refused from Content-Length alone."""
+    b = ctx.bucket()
+    path = "/%s/" % b.bucket_name
+    req = oss2.http.Request("POST", ctx.last.endpoint + path, data=b"", params={"delete": ""},
+                            headers={"Content-MD5": "1B2M2Y8AsgTpgAmY5PhCfg==", "Content-Length": str(1 << 30)})
+    oss2.Auth(AK, SK)._sign_request(req, b.bucket_name, "")
+    c = http.client.HTTPConnection("127.0.0.1", ctx.last.port)
+    c.putrequest("POST", path + "?delete", skip_accept_encoding=True, skip_host=False)
+    for k, v in req.headers.items():
+        if v is not None and k.lower() != "host":
+            c.putheader(k, v)
+    c.endheaders()
+    return oss2.exceptions.make_exception(_wrap(c.getresponse()))
+
+
+def s3_presign_expired(ctx):
+    b = ctx.bucket()
+    b.put_object("k", b"v")
+    c = boto3.client("s3", endpoint_url=ctx.srv().endpoint, aws_access_key_id=AK, aws_secret_access_key=SK,
+                     region_name="us-east-1", config=botocore.config.Config(signature_version="s3v4"))
+    url = c.generate_presigned_url("get_object", Params={"Bucket": b.bucket_name, "Key": "k"}, ExpiresIn=1)
+    time.sleep(2.5)
+    return as_client_error(requests.get(url), "GetObject")
+
+
 def bad_complete_order(ctx):
     b = ctx.bucket()
     up = b.init_multipart_upload("o")
@@ -447,6 +510,7 @@ SCENARIOS = {
     "XAmzContentSHA256Mismatch": s3_sha_mismatch,
     "BucketAlreadyOwnedByYou": s3_owner_recreates,
     "CallbackFailed": callback_fails,
+    "CallbackFailedNotJson": callback_not_json,
     "NotModified": lambda c: with_object(c, lambda b: caught(b.get_object, "k", headers={"If-None-Match": b.head_object("k").etag})),
     "InvalidBucketName": bad_bucket_name,
     "InvalidObjectNameEmpty": batch_delete_empty_key,
@@ -464,7 +528,9 @@ SCENARIOS = {
         __import__("hmac").new(SK.encode(), b"%%%", hashlib.sha1).digest())}),
     "IncorrectNumberOfFilesInPOSTRequest": lambda c: form(c, {}, files={"note": (None, "no file")}),
     "EntityTooSmall": entity_too_small_part,
-    "EntityTooLarge": lambda c: form(c, {}, data=b"x" * 100),
+    "EntityTooSmallPostPolicy": lambda c: form(c, {}, data=b"x" * 5),
+    "EntityTooLarge": xml_declared_too_large,
+    "EntityTooLargePostPolicy": lambda c: form(c, {}, data=b"x" * 100),
     "EntityTooLargeCopySource": copy_too_large,
     "MalformedXML": lifecycle_malformed,
     "MalformedXMLTooManyObjects": batch_delete_too_many,
@@ -495,6 +561,7 @@ SCENARIOS = {
     "InvalidWORMConfiguration": lambda c: caught(c.bucket().init_bucket_worm, 0),
     "AccessDenied": lambda c: caught(oss2.Bucket(oss2.AnonymousAuth(), c.srv().endpoint, c.bucket().bucket_name).get_object, "k"),
     "AccessDeniedExpired": expired_presign,
+    "AccessDeniedExpiredS3": s3_presign_expired,
     "InvalidAccessKeyId": lambda c: caught(oss2.Service(oss2.Auth("NoSuchKeyId", SK), c.srv().endpoint).list_buckets),
     "InvalidAccessKeyIdDisabled": lambda c: disabled(c, "disable-key"),
     "InvalidAccessKeyIdChars": lambda c: caught(oss2.Service(oss2.Auth("bad-key!", SK), c.srv().endpoint).list_buckets),
@@ -521,6 +588,7 @@ SCENARIOS = {
     "PositionNotEqualToLength": appended_wrong,
     "FileImmutable": immutable,
     "FileAlreadyExists": lambda c: with_object(c, lambda b: caught(b.put_object, "k", b"v", headers={"x-oss-forbid-overwrite": "true"})),
+    "FileAlreadyExistsMultipart": complete_over_existing,
     "RestoreAlreadyInProgress": restore_twice,
     "MissingContentLength": no_length_put,
     "PreconditionFailed": lambda c: with_object(c, lambda b: caught(b.get_object, "k", headers={"If-Match": '"0"'})),
@@ -539,7 +607,13 @@ def test_every_row_has_a_scenario():
     assert len(ROWS) >= 60
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
+# Rows split from another for OSS's own EC whose server site still raises the old row: each fails until the
+# server chooses it (see the EC notes), and strict xfail then tells whoever wires it to drop it from here.
+SERVER_WIRING_PENDING = {"CallbackFailedNotJson", "EntityTooSmallPostPolicy", "EntityTooLargePostPolicy"}
+
+
+@pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.xfail(strict=True, reason="server does not choose this row yet"))
+                                 if r[0] in SERVER_WIRING_PENDING else r for r in ROWS], ids=[r[0] for r in ROWS])
 def test_each_row(ctx, row, monkeypatch):
     name, code, status, ec, _retry, s3_code, s3_status = row
     status = int(status)

@@ -200,12 +200,11 @@ fn main() -> ExitCode {
 }
 
 fn explain(code: &str) -> ExitCode {
-    let rows: Vec<_> = match Code::from_ec(code) {
-        Some(c) => vec![c.def()],
-        None => {
-            CATALOG.iter().filter(|d| d.code.eq_ignore_ascii_case(code) || d.name.eq_ignore_ascii_case(code)).collect()
-        }
-    };
+    let mut rows: Vec<_> = Code::all_with_ec(code).map(Code::def).collect();
+    if rows.is_empty() {
+        rows =
+            CATALOG.iter().filter(|d| d.code.eq_ignore_ascii_case(code) || d.name.eq_ignore_ascii_case(code)).collect();
+    }
     if rows.is_empty() {
         eprintln!("ossd explain: {code} is neither a code nor an EC in the catalog");
         return ExitCode::from(2);
