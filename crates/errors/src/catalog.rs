@@ -102,42 +102,92 @@ catalog! {
         "You have attempted to create more buckets than allowed.",
         "The user already owns as many buckets as the server's --max-buckets allows.",
         "Delete buckets you no longer need, or raise --max-buckets.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: OSS has an EC page for this cause (https://help.aliyun.com/document_detail/600160.html,
+    // PostObject Content-Type not multipart/form-data with a boundary) but the stored copy does not show its EC number.
     RequestIsNotMultiPartContent: "RequestIsNotMultiPartContent", 400, "0021-90000001", Never,
         "Bucket POST must be of the enclosure-type multipart/form-data.",
         "A PostObject request whose Content-Type is not multipart/form-data.",
         "Send the form as multipart/form-data with a boundary.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
     RequestTimeout: "RequestTimeout", 400, "0001-90000001", Transient,
         "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
         "The client stopped sending the request body for longer than the idle timeout.",
         "Check the network and the client's send path, then retry.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
     NotImplemented: "NotImplemented", 400, "0001-90000002", Never,
         "A header you provided implies functionality that is not implemented.",
         "The request uses a header or an operation that this resource does not support.",
         "Remove the header named in <Header>, or use an operation ossd implements.";
-    // ossd EC: OSS publishes one EC per argument; this row is the fallback for arguments without a row of their own.
+    // ossd EC: OSS publishes one EC per argument; this row is the fallback for arguments without a row of their own
+    // (the rows below; searched (issue 14) for max-keys, position, continuation-token and others without a find).
     InvalidArgument: "InvalidArgument", 400, "0016-90000001", Never,
         "Invalid Argument",
         "A parameter or header has a value outside what the operation accepts.",
         "Correct the argument named in <ArgumentName>.";
+    // EC page: https://help.aliyun.com/zh/oss/support/0017-00000104 (x-oss-object-acl invalid)
+    InvalidObjectAcl: "InvalidArgument", 400, "0017-00000104", Never,
+        "no such object access control exists",
+        "x-oss-object-acl is not one of default, private, public-read, public-read-write.",
+        "Send one of default, private, public-read, public-read-write.";
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0015-00000204 (x-oss-acl value not supported)
+    InvalidBucketAcl: "InvalidArgument", 400, "0015-00000204", Never,
+        "no such bucket access control exists",
+        "x-oss-acl is not one of private, public-read, public-read-write.",
+        "Send one of private, public-read, public-read-write.";
+    // EC page: https://help.aliyun.com/zh/oss/support/0017-00000132 (x-oss-storage-class of an object invalid)
+    InvalidStorageClass: "InvalidArgument", 400, "0017-00000132", Never,
+        "Invalid storage class.",
+        "x-oss-storage-class on an object write is not a storage class OSS has.",
+        "Send Standard, IA, Archive, ColdArchive or DeepColdArchive.";
+    // EC page: https://help.aliyun.com/zh/oss/support/0013-00000101 (x-oss-storage-class invalid in PutBucket, CopyObject)
+    InvalidStorageClassCopy: "InvalidArgument", 400, "0013-00000101", Never,
+        "Invalid storage class.",
+        "The storage class given to PutBucket or CopyObject is not a storage class OSS has.",
+        "Send Standard, IA, Archive, ColdArchive or DeepColdArchive.";
+    // EC page and message: https://www.alibabacloud.com/help/en/oss/user-guide/0017-00000235
+    InvalidEncodingType: "InvalidArgument", 400, "0017-00000235", Never,
+        "Invalid Encoding Method specified in Request",
+        "encoding-type has a value other than url.",
+        "Send encoding-type=url, or leave it out.";
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0015-00000401 (list-type invalid)
+    InvalidListType: "InvalidArgument", 400, "0015-00000401", Never,
+        "Argument list-type must be 2.",
+        "list-type has a value other than 2.",
+        "Send list-type=2 for ListObjectsV2, or leave it out for ListObjects.";
+    // EC page: https://www.alibabacloud.com/help/en/oss/support/0002-00000070 (Expires of a signed URL invalid)
+    InvalidExpires: "InvalidArgument", 400, "0002-00000070", Never,
+        "Expires is not a number.",
+        "The Expires parameter of a V1 presigned URL is not a number of seconds.",
+        "Presign again; Expires is a Unix time in seconds.";
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0002-00000226; EC, code and message as in an OSS answer quoted in a
+    // public repository and as oss2's own test (tests/test_exception_ec.py test_3_exception_head_err) expects for a V4 header.
+    InvalidSigningRegion: "InvalidArgument", 400, "0002-00000226", Never,
+        "Invalid signing region in Authorization header.",
+        "The region in a V4 Authorization header's Credential is not the server's region (--region).",
+        "Sign with the server's region.";
+    // EC page: https://help.aliyun.com/zh/oss/user-guide/0002-00000228 (the region of a V4 URL signature's Credential invalid);
+    // message as oss2's tests/test_sign.py test_sign_v4_no_region expects (the same message is on
+    // https://help.aliyun.com/zh/oss/user-guide/0002-716 for PostObject, EC 0002-00000715).
+    InvalidSigningRegionPresigned: "InvalidArgument", 400, "0002-00000228", Never,
+        "The signing region in credential is invalid.",
+        "The region in a V4 presigned URL's x-oss-credential is not the server's region (--region).",
+        "Presign with the server's region.";
     MissingArgument: "MissingArgument", 400, "0016-00000502", Never,
         "Missing Some Required Arguments.",
         "A parameter the operation needs was not sent.",
         "Send the argument named in <ArgumentName>.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    MaxPOSTPreDataLengthExceededError: "MaxPOSTPreDataLengthExceededError", 400, "0021-90000002", Never,
+    // EC page: https://www.alibabacloud.com/help/en/oss/user-guide/0006-00000112 (form fields before the file field past 8 MB)
+    MaxPOSTPreDataLengthExceededError: "MaxPOSTPreDataLengthExceededError", 400, "0006-00000112", Never,
         "Your POST request fields preceding the upload file were too large.",
         "The form fields before the file field of a PostObject request are larger than allowed.",
         "Send fewer or shorter form fields before the file field.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    FieldItemTooLong: "FieldItemTooLong", 400, "0021-90000003", Never,
+    // EC page: https://help.aliyun.com/zh/oss/support/0006-00000110 (a PostObject form field's name past 8 KB)
+    FieldItemTooLong: "FieldItemTooLong", 400, "0006-00000110", Never,
         "Your name of form field is too long.",
         "A PostObject form field other than the file is longer than 4 KB.",
         "Shorten the form field.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    MalformedPOSTRequest: "MalformedPOSTRequest", 400, "0021-90000004", Never,
+    // EC page: https://www.alibabacloud.com/help/en/oss/support/0006-00000103 (the form fields' format is invalid)
+    MalformedPOSTRequest: "MalformedPOSTRequest", 400, "0006-00000103", Never,
         "The body of your POST request is not well-formed multipart/form-data.",
         "The PostObject body cannot be parsed as multipart/form-data.",
         "Encode the form correctly, with the boundary given in Content-Type.";
@@ -146,8 +196,8 @@ catalog! {
         "Invalid policy document, please check.",
         "The PostObject policy is not valid base64-encoded JSON, or lacks expiration or conditions.",
         "Fix the policy document.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    IncorrectNumberOfFilesInPOSTRequest: "IncorrectNumberOfFilesInPOSTRequest", 400, "0021-90000006", Never,
+    // EC page: https://www.alibabacloud.com/help/en/oss/user-guide/0006-00000104 (its example: the form has no file field)
+    IncorrectNumberOfFilesInPOSTRequest: "IncorrectNumberOfFilesInPOSTRequest", 400, "0006-00000104", Never,
         "POST requires exactly one file upload per request.",
         "The PostObject form has no file field, or more than one.",
         "Send exactly one file field, last in the form.";
@@ -172,7 +222,7 @@ catalog! {
         "Your proposed upload exceeds the maximum allowed size.",
         "A PostObject body is larger than the maximum of the policy's content-length-range.",
         "Send a file within the policy's content-length-range, or sign a policy with a wider range.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found. (CopyObject, UploadPartCopy pages name the 1 GB limit, no EC)
     EntityTooLargeCopySource: "EntityTooLarge", 400, "0026-90000006", Never,
         "Source object Length exceeds the maximum allowed size.",
         "The CopyObject source is larger than the copy limit.",
@@ -185,17 +235,23 @@ catalog! {
         "The XML you provided was not well-formed or did not validate against our published schema.",
         "A DeleteMultipleObjects body lists more than 1000 objects.",
         "Delete at most 1000 objects per request; use several requests, or a lifecycle rule.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging", 400, "0015-90000003", Never,
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0032-00000008 (the TargetBucket does not exist; OSS also has
+    // https://help.aliyun.com/zh/oss/support/0032-00000004 for the same cause). The message is the code's one message.
+    InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging", 400, "0032-00000008", Never,
         "Put bucket log requester is not target bucket owner.",
         "The logging target bucket does not exist or belongs to another user.",
         "Name a target bucket that exists and that you own.";
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0032-00000009 (the requester does not own the TargetBucket)
+    InvalidTargetBucketForLoggingNotOwner: "InvalidTargetBucketForLogging", 400, "0032-00000009", Never,
+        "Put bucket log requester is not target bucket owner.",
+        "The logging target bucket belongs to another user.",
+        "Name a target bucket that you own.";
     // ossd EC: no published EC found.
     InvalidPart: "InvalidPart", 400, "0026-90000007", Never,
         "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
         "CompleteMultipartUpload lists a part number that was not uploaded, or an ETag that does not match it.",
         "List only uploaded parts, with the ETags UploadPart returned.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
     FilePartNotExist: "FilePartNotExist", 400, "0026-90000008", Never,
         "The Part you read had been deleted.",
         "A part named in the request was removed before it could be read.",
@@ -209,8 +265,8 @@ catalog! {
         "Part number must be an integer between 1 and 10000, inclusive.",
         "A part number outside 1..10000.",
         "Number parts from 1 to 10000.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    InvalidEncryptionAlgorithmError: "InvalidEncryptionAlgorithmError", 400, "0026-90000011", Never,
+    // EC page: https://www.alibabacloud.com/help/en/oss/support/0005-00000003 (the server-side encryption type is not supported)
+    InvalidEncryptionAlgorithmError: "InvalidEncryptionAlgorithmError", 400, "0005-00000003", Never,
         "The encryption algorithm specified is not valid.",
         "x-oss-server-side-encryption has a value other than AES256 or KMS.",
         "Use AES256.";
@@ -263,11 +319,22 @@ catalog! {
         "The operation is not supported for this resource",
         "RestoreObject on an object that is not in the Archive or ColdArchive class.",
         "Restore only Archive and ColdArchive objects.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: the WORM id or state does not allow the change; searched (issue 14): docs for 0027 pages - the ones found
+    // are the days rows below, versioning (0027-00000003) and a missing element (0027-00000004).
     InvalidWORMConfiguration: "InvalidWORMConfiguration", 400, "0015-90000007", Never,
         "The WORM Configuration is invalid.",
         "The retention days are outside 1..25550, the WORM id does not match, or the state does not allow the change.",
         "Check the WORM id and state with GetBucketWorm, and the retention days.";
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0027-00000002 (RetentionPeriodInDays outside the valid range)
+    InvalidWORMConfigurationDays: "InvalidWORMConfiguration", 400, "0027-00000002", Never,
+        "The WORM Configuration is invalid.",
+        "RetentionPeriodInDays is outside 1..25550.",
+        "Give RetentionPeriodInDays from 1 to 25550.";
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0027-00000005 (RetentionPeriodInDays not a valid value, e.g. test)
+    InvalidWORMConfigurationNotNumber: "InvalidWORMConfiguration", 400, "0027-00000005", Never,
+        "The WORM Configuration is invalid.",
+        "RetentionPeriodInDays is not a number.",
+        "Give RetentionPeriodInDays as an integer from 1 to 25550.";
     ImageTooLarge: "ImageTooLarge", 400, "0040-00000012", Never,
         "The image size exceeds the limit.",
         "An x-oss-process source image passes 30,000 pixels a side or 250 million pixels in all.",
@@ -316,8 +383,10 @@ catalog! {
         "The OSS Access Key Id you provided is disabled.",
         "The access key exists but has been disabled.",
         "Enable the key or use another one.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    InvalidAccessKeyIdChars: "InvalidAccessKeyId", 403, "0002-90000004", Never,
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0002-00000901 (the AccessKeyId value in the request is invalid, for example
+    // invalid characters). OSS also has one EC per signature form (0002-00000064 V1 header, 0002-00000073 V1 URL,
+    // 0002-00000206 V4 header, 0002-00000222 V4 URL, 0002-00000708 PostObject V4); ossd checks the key once for all.
+    InvalidAccessKeyIdChars: "InvalidAccessKeyId", 403, "0002-00000901", Never,
         "The OSS Access Key Id contains non-acceptable characters, which accepts only alphanumeric characters[0-9a-zA-Z] and several special characters[. _=]",
         "The access key id has characters outside [0-9a-zA-Z._=].",
         "Check the access key id for stray characters.";
@@ -329,7 +398,8 @@ catalog! {
         "The difference between the request time and the current time is too large.",
         "The request's Date or x-oss-date is more than 15 minutes away from the server's clock.",
         "Synchronize the client's clock (NTP), or correct the offset from the response's Date.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: OSS publishes damaged-source ECs per format only (0040-00000020 HEIC, 0040-00000021 AVIF); none
+    // found for PNG or JPEG, the formats ossd decodes.
     ImageDamage: "ImageDamage", 403, "0030-90000001", Never,
         "The image file may be damaged.",
         "The object cannot be decoded as the image format it claims to be.",
@@ -349,17 +419,17 @@ catalog! {
         "The operation is not valid for the object's state.",
         "The object is in the Archive or ColdArchive class and has not been restored.",
         "Call RestoreObject and wait until x-oss-restore says ongoing-request=\"false\".";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
     WORMConfigurationLocked: "WORMConfigurationLocked", 403, "0015-90000008", Never,
         "The WORM Configuration is locked.",
         "The bucket's retention policy is locked and can no longer be aborted.",
         "A locked policy can only be extended.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    KmsServiceNotEnabled: "KmsServiceNotEnabled", 403, "0026-90000024", Never,
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0005-00000218 (a KMS key is asked for and KMS is not activated)
+    KmsServiceNotEnabled: "KmsServiceNotEnabled", 403, "0005-00000218", Never,
         "The OSS KMS service is not enabled.",
         "x-oss-server-side-encryption: KMS asks for keys from a key management service, and ossd has none.",
         "Use x-oss-server-side-encryption: AES256 (keys managed by ossd).";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
     InsufficientStorageSpace: "InsufficientStorageSpace", 403, "0015-90000011", Never,
         "Insufficient storage space.",
         "The write would take the bucket past the quota set with SetBucketQuota.",
@@ -398,8 +468,8 @@ catalog! {
         "The CORS configuration does not exist.",
         "The bucket has no CORS rules.",
         "Set rules with PutBucketCors.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    NoSuchWORMConfiguration: "NoSuchWORMConfiguration", 404, "0015-90000009", Never,
+    // EC page: https://help.aliyun.com/en/oss/user-guide/0027-00000009 (the bucket has no retention policy)
+    NoSuchWORMConfiguration: "NoSuchWORMConfiguration", 404, "0027-00000009", Never,
         "The WORM Configuration does not exist.",
         "The bucket has no retention policy (or an unlocked one expired after 24 hours).",
         "Create one with InitiateBucketWorm.";
@@ -427,7 +497,7 @@ catalog! {
         "Position is not equal to file length.",
         "The append position differs from the object's current length.",
         "Append at the position given in x-oss-next-append-position.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
     FileImmutable: "FileImmutable", 409, "0026-90000017", Never,
         "The object you specified is immutable.",
         "A WORM retention policy protects the object from deletion and overwrite.",
@@ -447,9 +517,8 @@ catalog! {
         "The restore operation is in progress.",
         "RestoreObject was called again while the object is still being restored.",
         "Wait for the restore to finish; HEAD shows its state in x-oss-restore.";
-    // 411
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    MissingContentLength: "MissingContentLength", 411, "0001-90000004", Never,
+    // EC page: https://help.aliyun.com/zh/oss/support/0017-00000101 (the request has no Content-Length header)
+    MissingContentLength: "MissingContentLength", 411, "0017-00000101", Never,
         "You must provide the Content-Length HTTP header.",
         "The request has a body but neither Content-Length nor chunked transfer encoding.",
         "Send Content-Length, or use chunked transfer encoding.";
@@ -459,37 +528,39 @@ catalog! {
         "At least one of the pre-conditions you specified did not hold.",
         "If-Match or If-Unmodified-Since (or a copy-source condition) did not hold.",
         "Fetch the object's current ETag and time, then decide again.";
-    // 429
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found. (the 429 page names the code only)
     QpsLimitExceeded: "QpsLimitExceeded", 429, "0001-90000005", Throttle,
         "Please reduce your request rate.",
         "The user sent more requests per second than --user-qps-limit allows.",
         "Back off and retry; spread requests over time.";
-    // 500
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
     InternalError: "InternalError", 500, "0001-90000006", Transient,
         "We encountered an internal error. Please try again.",
         "A storage failure on the server (disk full, read-only data dir, I/O error).",
         "Retry with backoff; the operator should check the server's log and disk.";
-    // 503
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
+    // Message as on https://help.aliyun.com/zh/oss/support/http-status-code-503.
     DownloadTrafficRateLimitExceeded: "DownloadTrafficRateLimitExceeded", 503, "0001-90000007", Throttle,
-        "Please reduce your upload request traffic.",
+        "Please reduce your download request traffic",
         "Downloads from the bucket exceed --download-bandwidth-limit.",
         "Back off and retry.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
+    // Message as on https://help.aliyun.com/zh/oss/support/http-status-code-503.
     UploadTrafficRateLimitExceeded: "UploadTrafficRateLimitExceeded", 503, "0001-90000008", Throttle,
-        "Please reduce your upload request traffic.",
+        "Please reduce your upload request traffic",
         "Uploads to the bucket exceed --upload-bandwidth-limit.",
         "Back off and retry.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
+    // ossd EC: searched (issue 14): docs and pages corpora for the code, its message and cause words; no EC page for this cause found.
+    // Message as on https://help.aliyun.com/zh/oss/support/http-status-code-503.
     MetaOperationQpsLimitExceeded: "MetaOperationQpsLimitExceeded", 503, "0001-90000009", Throttle,
-        "Qps limit for the meta operation is exceeded.",
+        "Qps limit for the meta operation is exceeded",
         "Service and bucket operations exceed --meta-qps-limit per second.",
         "Back off and retry after a few seconds.";
-    // ossd EC: not yet searched for OSS's EC (issue 14, time ran out).
-    TotalQpsLimitExceeded: "TotalQpsLimitExceeded", 503, "0001-90000010", Throttle,
-        "Please reduce your request rate.",
+    // EC page: https://www.alibabacloud.com/help/en/oss/support/0004-00000302 (the account's QPS limit is exceeded; the page
+    // names no code, its text is the TotalQpsLimitExceeded entry's on https://help.aliyun.com/zh/oss/support/http-status-code-503,
+    // where the message is from).
+    TotalQpsLimitExceeded: "TotalQpsLimitExceeded", 503, "0004-00000302", Throttle,
+        "Max total qps limit is exceeded",
         "All requests together exceed --total-qps-limit per second.",
         "Back off and retry.";
 }

@@ -151,6 +151,11 @@ impl Error {
         Error::new(Code::InvalidArgument).msg(message).ctx("ArgumentName", name).ctx("ArgumentValue", value)
     }
 
+    /// A row of its own for one argument (OSS gives many arguments their own EC), naming the argument and value.
+    pub fn argument(code: Code, name: &str, value: &str) -> Self {
+        Error::new(code).ctx("ArgumentName", name).ctx("ArgumentValue", value)
+    }
+
     /// A storage failure: always a 500 InternalError, with the detail kept out of the response body.
     pub fn internal(detail: impl fmt::Display) -> Self {
         Error::new(Code::InternalError).ctx("Detail", detail.to_string())

@@ -59,10 +59,7 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<UserReco
                 .msg("Query-string authentication requires the Signature, Expires and OSSAccessKeyId parameters"));
         };
         let user = user(state, ak).await?;
-        let exp: i64 = expires
-            .trim()
-            .parse()
-            .map_err(|_| Error::invalid_argument("Expires", expires, "Expires is not a number."))?;
+        let exp: i64 = expires.trim().parse().map_err(|_| Error::argument(Code::InvalidExpires, "Expires", expires))?;
         check_expiry(exp).map_err(|e| {
             e.ctx("Expires", util::http_date(exp.saturating_mul(1000)))
                 .ctx("ServerTime", util::http_date(util::now_secs() * 1000))
@@ -147,10 +144,10 @@ pub fn parse_v4_header(rest: &str) -> Result<V4Auth> {
 
 fn verify_v4(state: &State, r: &Req, u: &UserRecord, a: &V4Auth, datetime: &str, presigned: Option<()>) -> Result<()> {
     if a.region != state.region {
-        return Err(Error::new(Code::InvalidArgument)
-            .msg("Invalid signing region in Authorization header.")
-            .ctx("ArgumentName", "Authorization")
-            .ctx("ArgumentValue", a.region.clone()));
+        return Err(match presigned {
+            Some(()) => Error::argument(Code::InvalidSigningRegionPresigned, "x-oss-credential", &a.region),
+            None => Error::argument(Code::InvalidSigningRegion, "Authorization", &a.region),
+        });
     }
     let canonical = with_parts(r, |p| ossd_sign::v4_canonical_request(p, &a.additional, presigned.is_some()));
     let (want, sts) = ossd_sign::v4_sign(&u.secret, &a.date, datetime, &a.region, &a.product, &canonical);
