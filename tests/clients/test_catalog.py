@@ -504,6 +504,42 @@ def quota_exceeded(ctx):
     return caught(b.put_object, "big", b"x" * 100)
 
 
+def logging_to_others_bucket(ctx):
+    uid, sk = ctx.user()
+    theirs = oss2.Bucket(oss2.Auth(uid, sk), ctx.last.endpoint, new_name("theirs"))
+    theirs.create_bucket()
+    return caught(ctx.bucket().put_bucket_logging, oss2.models.BucketLogging(theirs.bucket_name, "p/"))
+
+
+def worm_wrong_id(ctx):
+    b = ctx.bucket()
+    b.init_bucket_worm(1)
+    return caught(b.complete_bucket_worm, "0" * 16)
+
+
+def worm_days_not_a_number(ctx):
+    b = ctx.bucket()
+    body = b"<InitiateWormConfiguration><RetentionPeriodInDays>test</RetentionPeriodInDays></InitiateWormConfiguration>"
+    return as_oss2_error(signed(ctx.last, "POST", b.bucket_name, None, params={"worm": ""}, data=body))
+
+
+def presign_expires_not_a_number(ctx):
+    b = ctx.bucket()
+    import re
+    url = re.sub(r"Expires=\d+", "Expires=soon", b.sign_url("GET", "k", 60))
+    assert "Expires=soon" in url, url
+    return as_oss2_error(requests.get(url))
+
+
+def v4_other_region(ctx, presigned):
+    b = ctx.bucket()
+    b.put_object("k", b"v")
+    other = oss2.Bucket(oss2.AuthV4(AK, SK), ctx.last.endpoint, b.bucket_name, region="cn-hangzhou-test-1")
+    if presigned:
+        return as_oss2_error(requests.get(other.sign_url("GET", "k", 60)))
+    return caught(other.get_object, "k")
+
+
 SCENARIOS = {
     "InsufficientStorageSpace": quota_exceeded,
     "InvalidRange": oss_range_not_satisfiable,
@@ -558,7 +594,20 @@ SCENARIOS = {
     "InvalidTargetType": symlink_to_symlink,
     "NotSymlink": lambda c: with_object(c, lambda b: caught(b.get_symlink, "k")),
     "OperationNotSupported": lambda c: with_object(c, lambda b: caught(b.restore_object, "k")),
-    "InvalidWORMConfiguration": lambda c: caught(c.bucket().init_bucket_worm, 0),
+    "InvalidWORMConfiguration": worm_wrong_id,
+    "InvalidWORMConfigurationDays": lambda c: caught(c.bucket().init_bucket_worm, 0),
+    "InvalidWORMConfigurationNotNumber": worm_days_not_a_number,
+    "InvalidTargetBucketForLoggingNotOwner": logging_to_others_bucket,
+    "InvalidObjectAcl": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-object-acl": "open"}),
+    "InvalidBucketAcl": lambda c: caught(c.bucket().put_bucket_acl, "open"),
+    "InvalidStorageClass": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-storage-class": "GLACIER"}),
+    "InvalidStorageClassCopy": lambda c: with_object(c, lambda b: caught(b.copy_object, b.bucket_name, "k", "k2",
+                                                                         headers={"x-oss-storage-class": "GLACIER"})),
+    "InvalidEncodingType": lambda c: as_oss2_error(signed(c.srv(), "GET", c.bucket().bucket_name, None, params={"encoding-type": "base64"})),
+    "InvalidListType": lambda c: as_oss2_error(signed(c.srv(), "GET", c.bucket().bucket_name, None, params={"list-type": "3"})),
+    "InvalidExpires": presign_expires_not_a_number,
+    "InvalidSigningRegion": lambda c: v4_other_region(c, False),
+    "InvalidSigningRegionPresigned": lambda c: v4_other_region(c, True),
     "AccessDenied": lambda c: caught(oss2.Bucket(oss2.AnonymousAuth(), c.srv().endpoint, c.bucket().bucket_name).get_object, "k"),
     "AccessDeniedExpired": expired_presign,
     "AccessDeniedExpiredS3": s3_presign_expired,
@@ -607,13 +656,7 @@ def test_every_row_has_a_scenario():
     assert len(ROWS) >= 60
 
 
-# Rows split from another for OSS's own EC whose server site still raises the old row: each fails until the
-# server chooses it (see the EC notes), and strict xfail then tells whoever wires it to drop it from here.
-SERVER_WIRING_PENDING = {"CallbackFailedNotJson", "EntityTooSmallPostPolicy", "EntityTooLargePostPolicy"}
-
-
-@pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.xfail(strict=True, reason="server does not choose this row yet"))
-                                 if r[0] in SERVER_WIRING_PENDING else r for r in ROWS], ids=[r[0] for r in ROWS])
+@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_each_row(ctx, row, monkeypatch):
     name, code, status, ec, _retry, s3_code, s3_status = row
     status = int(status)
@@ -626,6 +669,9 @@ def test_each_row(ctx, row, monkeypatch):
         assert e.response["ResponseMetadata"]["HTTPStatusCode"] == int(s3_status)
         rid = e.response["ResponseMetadata"]["RequestId"]
         assert len(rid) == 24 and rid in ctx.last.log_text(), rid
+        # S3 answers carry no EC: the server's request line names the row's EC (the line ends "<code> <EC>").
+        lines = [l for l in ctx.last.log_text().splitlines() if rid in l]
+        assert any(l.split()[-1] == ec for l in lines), (ec, lines)
         return
     assert isinstance(e, oss2.exceptions.ServerError), repr(e)
     expected_class = oss2.exceptions._OSS_ERROR_TO_EXCEPTION.get((status, code if status != 304 else ""), oss2.exceptions.ServerError)
