@@ -263,6 +263,69 @@ def callback_fails(ctx):
     return caught(ctx.bucket().put_object, "cb", b"v", headers=cb)
 
 
+def callback_not_json(ctx):
+    import http.server
+    import threading
+
+    class NotJson(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = b"plain text, not JSON"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), NotJson)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = "http://127.0.0.1:%d/cb" % httpd.server_address[1]
+        cb = {"x-oss-callback": b64(json.dumps({"callbackUrl": url, "callbackBody": "k=${object}"}))}
+        return caught(ctx.bucket().put_object, "cb", b"v", headers=cb)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def complete_over_existing(ctx):
+    b = ctx.bucket()
+    b.put_object("mp", b"old")
+    u = b.init_multipart_upload("mp")
+    part = b.upload_part("mp", u.upload_id, 1, b"new")
+    return caught(b.complete_multipart_upload, "mp", u.upload_id, [oss2.models.PartInfo(1, part.etag)],
+                  headers={"x-oss-forbid-overwrite": "true"})
+
+
+def xml_declared_too_large(ctx):
+    """A DeleteMultipleObjects body declared past the XML cap: refused from Content-Length alone."""
+    b = ctx.bucket()
+    path = "/%s/" % b.bucket_name
+    req = oss2.http.Request("POST", ctx.last.endpoint + path, data=b"", params={"delete": ""},
+                            headers={"Content-MD5": "1B2M2Y8AsgTpgAmY5PhCfg==", "Content-Length": str(1 << 30)})
+    oss2.Auth(AK, SK)._sign_request(req, b.bucket_name, "")
+    c = http.client.HTTPConnection("127.0.0.1", ctx.last.port)
+    c.putrequest("POST", path + "?delete", skip_accept_encoding=True, skip_host=False)
+    for k, v in req.headers.items():
+        if v is not None and k.lower() != "host":
+            c.putheader(k, v)
+    c.endheaders()
+    return oss2.exceptions.make_exception(_wrap(c.getresponse()))
+
+
+def s3_presign_expired(ctx):
+    b = ctx.bucket()
+    b.put_object("k", b"v")
+    c = boto3.client("s3", endpoint_url=ctx.srv().endpoint, aws_access_key_id=AK, aws_secret_access_key=SK,
+                     region_name="us-east-1", config=botocore.config.Config(signature_version="s3v4"))
+    url = c.generate_presigned_url("get_object", Params={"Bucket": b.bucket_name, "Key": "k"}, ExpiresIn=1)
+    time.sleep(2.5)
+    return as_client_error(requests.get(url), "GetObject")
+
+
 def bad_complete_order(ctx):
     b = ctx.bucket()
     up = b.init_multipart_upload("o")
@@ -491,6 +554,41 @@ def live_channel_disabled(ctx):
     assert p.returncode != 0
     return RtmpRefusal(p.stderr)
 
+def logging_to_others_bucket(ctx):
+    uid, sk = ctx.user()
+    theirs = oss2.Bucket(oss2.Auth(uid, sk), ctx.last.endpoint, new_name("theirs"))
+    theirs.create_bucket()
+    return caught(ctx.bucket().put_bucket_logging, oss2.models.BucketLogging(theirs.bucket_name, "p/"))
+
+
+def worm_wrong_id(ctx):
+    b = ctx.bucket()
+    b.init_bucket_worm(1)
+    return caught(b.complete_bucket_worm, "0" * 16)
+
+
+def worm_days_not_a_number(ctx):
+    b = ctx.bucket()
+    body = b"<InitiateWormConfiguration><RetentionPeriodInDays>test</RetentionPeriodInDays></InitiateWormConfiguration>"
+    return as_oss2_error(signed(ctx.last, "POST", b.bucket_name, None, params={"worm": ""}, data=body))
+
+
+def presign_expires_not_a_number(ctx):
+    b = ctx.bucket()
+    import re
+    url = re.sub(r"Expires=\d+", "Expires=soon", b.sign_url("GET", "k", 60))
+    assert "Expires=soon" in url, url
+    return as_oss2_error(requests.get(url))
+
+
+def v4_other_region(ctx, presigned):
+    b = ctx.bucket()
+    b.put_object("k", b"v")
+    other = oss2.Bucket(oss2.AuthV4(AK, SK), ctx.last.endpoint, b.bucket_name, region="cn-hangzhou-test-1")
+    if presigned:
+        return as_oss2_error(requests.get(other.sign_url("GET", "k", 60)))
+    return caught(other.get_object, "k")
+
 
 SCENARIOS = {
     "LiveChannelDisabled": live_channel_disabled,
@@ -511,6 +609,7 @@ SCENARIOS = {
     "XAmzContentSHA256Mismatch": s3_sha_mismatch,
     "BucketAlreadyOwnedByYou": s3_owner_recreates,
     "CallbackFailed": callback_fails,
+    "CallbackFailedNotJson": callback_not_json,
     "NotModified": lambda c: with_object(c, lambda b: caught(b.get_object, "k", headers={"If-None-Match": b.head_object("k").etag})),
     "InvalidBucketName": bad_bucket_name,
     "InvalidObjectNameEmpty": batch_delete_empty_key,
@@ -528,7 +627,9 @@ SCENARIOS = {
         __import__("hmac").new(SK.encode(), b"%%%", hashlib.sha1).digest())}),
     "IncorrectNumberOfFilesInPOSTRequest": lambda c: form(c, {}, files={"note": (None, "no file")}),
     "EntityTooSmall": entity_too_small_part,
-    "EntityTooLarge": lambda c: form(c, {}, data=b"x" * 100),
+    "EntityTooSmallPostPolicy": lambda c: form(c, {}, data=b"x" * 5),
+    "EntityTooLarge": xml_declared_too_large,
+    "EntityTooLargePostPolicy": lambda c: form(c, {}, data=b"x" * 100),
     "EntityTooLargeCopySource": copy_too_large,
     "MalformedXML": lifecycle_malformed,
     "MalformedXMLTooManyObjects": batch_delete_too_many,
@@ -556,7 +657,19 @@ SCENARIOS = {
     "InvalidTargetType": symlink_to_symlink,
     "NotSymlink": lambda c: with_object(c, lambda b: caught(b.get_symlink, "k")),
     "OperationNotSupported": lambda c: with_object(c, lambda b: caught(b.restore_object, "k")),
-    "InvalidWORMConfiguration": lambda c: caught(c.bucket().init_bucket_worm, 0),
+    "InvalidWORMConfiguration": worm_wrong_id,
+    "InvalidWORMConfigurationDays": lambda c: caught(c.bucket().init_bucket_worm, 0),
+    "InvalidWORMConfigurationNotNumber": worm_days_not_a_number,
+    "InvalidTargetBucketForLoggingNotOwner": logging_to_others_bucket,
+    "InvalidObjectAcl": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-object-acl": "open"}),
+    "InvalidBucketAcl": lambda c: caught(c.bucket().put_bucket_acl, "open"),
+    "InvalidStorageClass": lambda c: caught(c.bucket().put_object, "k", b"v", headers={"x-oss-storage-class": "GLACIER"}),
+    "InvalidStorageClassCopy": lambda c: with_object(c, lambda b: caught(b.copy_object, b.bucket_name, "k", "k2",
+                                                                         headers={"x-oss-storage-class": "GLACIER"})),
+    "InvalidEncodingType": lambda c: as_oss2_error(signed(c.srv(), "GET", c.bucket().bucket_name, None, params={"encoding-type": "base64"})),
+    "InvalidListType": lambda c: as_oss2_error(signed(c.srv(), "GET", c.bucket().bucket_name, None, params={"list-type": "3"})),
+    "InvalidSigningRegion": lambda c: v4_other_region(c, False),
+    "InvalidSigningRegionPresigned": lambda c: v4_other_region(c, True),
     "AccessDenied": lambda c: caught(oss2.Bucket(oss2.AnonymousAuth(), c.srv().endpoint, c.bucket().bucket_name).get_object, "k"),
     "AccessDeniedExpired": expired_presign,
     "V2AuthorizationInvalid": lambda c: v2_header(c, "OSS2 AccessKeyId:%s," % AK),
@@ -580,6 +693,7 @@ SCENARIOS = {
     "V2UrlAccessKeyIdEmpty": lambda c: v2_url(c, x_oss_access_key_id=""),
     "V2UrlSignatureMissing": lambda c: v2_url(c, drop=("x-oss-signature",)),
     "V2UrlSignatureEmpty": lambda c: v2_url(c, x_oss_signature=""),
+    "AccessDeniedExpiredS3": s3_presign_expired,
     "InvalidAccessKeyId": lambda c: caught(oss2.Service(oss2.Auth("NoSuchKeyId", SK), c.srv().endpoint).list_buckets),
     "InvalidAccessKeyIdDisabled": lambda c: disabled(c, "disable-key"),
     "InvalidAccessKeyIdChars": lambda c: caught(oss2.Service(oss2.Auth("bad-key!", SK), c.srv().endpoint).list_buckets),
@@ -606,6 +720,7 @@ SCENARIOS = {
     "PositionNotEqualToLength": appended_wrong,
     "FileImmutable": immutable,
     "FileAlreadyExists": lambda c: with_object(c, lambda b: caught(b.put_object, "k", b"v", headers={"x-oss-forbid-overwrite": "true"})),
+    "FileAlreadyExistsMultipart": complete_over_existing,
     "RestoreAlreadyInProgress": restore_twice,
     "MissingContentLength": no_length_put,
     "PreconditionFailed": lambda c: with_object(c, lambda b: caught(b.get_object, "k", headers={"If-Match": '"0"'})),
@@ -640,6 +755,9 @@ def test_each_row(ctx, row, monkeypatch):
         assert e.response["ResponseMetadata"]["HTTPStatusCode"] == int(s3_status)
         rid = e.response["ResponseMetadata"]["RequestId"]
         assert len(rid) == 24 and rid in ctx.last.log_text(), rid
+        # S3 answers carry no EC: the server's request line names the row's EC (the line ends "<code> <EC>").
+        lines = [l for l in ctx.last.log_text().splitlines() if rid in l]
+        assert any(l.split()[-1] == ec for l in lines), (ec, lines)
         return
     assert isinstance(e, oss2.exceptions.ServerError), repr(e)
     expected_class = oss2.exceptions._OSS_ERROR_TO_EXCEPTION.get((status, code if status != 304 else ""), oss2.exceptions.ServerError)

@@ -314,7 +314,7 @@ async fn errors_reachable_through_the_sdk() {
         ),
         (
             put("k", b"v", vec![("x-oss-object-acl", "everyone")]).await.unwrap_err(),
-            Code::InvalidArgument,
+            Code::InvalidObjectAcl,
             StatusClass::BadRequest,
         ),
         (
@@ -324,7 +324,7 @@ async fn errors_reachable_through_the_sdk() {
         ),
         (
             c.create_bucket("sdk-errs-2", Some("everyone"), None).await.unwrap_err(),
-            Code::InvalidArgument,
+            Code::InvalidBucketAcl,
             StatusClass::BadRequest,
         ),
         (c.delete_bucket("sdk-none-here").await.unwrap_err(), Code::NoSuchBucket, StatusClass::NotFound),

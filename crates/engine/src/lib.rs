@@ -632,7 +632,7 @@ impl Engine {
         let total: u64 = chosen.iter().map(|p| p.size).sum();
         self.check_quota(&upload.bucket, total, || Ok(existing.as_ref().map(|o| o.size).unwrap_or(0)))?;
         if forbid_overwrite && existing.is_some() {
-            return Err(Error::new(Code::FileAlreadyExists).ctx("Key", upload.key.clone()));
+            return Err(Error::new(Code::FileAlreadyExistsMultipart).ctx("Key", upload.key.clone()));
         }
         Self::check_mutable(self.retention_ms(&upload.bucket)?, existing.as_ref())?;
         let mut md5s = Md5::new();

@@ -286,10 +286,10 @@ pub fn parse_v4_header(rest: &str) -> Result<V4Auth> {
 
 fn verify_v4(state: &State, r: &Req, u: &UserRecord, a: &V4Auth, datetime: &str, presigned: Option<()>) -> Result<()> {
     if a.region != state.region {
-        return Err(Error::new(Code::InvalidArgument)
-            .msg("Invalid signing region in Authorization header.")
-            .ctx("ArgumentName", "Authorization")
-            .ctx("ArgumentValue", a.region.clone()));
+        return Err(match presigned {
+            Some(()) => Error::argument(Code::InvalidSigningRegionPresigned, "x-oss-credential", &a.region),
+            None => Error::argument(Code::InvalidSigningRegion, "Authorization", &a.region),
+        });
     }
     let canonical = with_parts(r, |p| ossd_sign::v4_canonical_request(p, &a.additional, presigned.is_some()));
     let (want, sts) = ossd_sign::v4_sign(&u.secret, &a.date, datetime, &a.region, &a.product, &canonical);
