@@ -77,10 +77,14 @@ class Ctx:
 
 
 @pytest.fixture(scope="module")
-def ctx(server):
-    c = Ctx(server)
+def ctx():
+    # Its own server: the walk creates a bucket or more per row (over a hundred rows), more than the
+    # shared server's default --max-buckets leaves to the other test modules.
+    own = Server(extra_args=["--max-buckets", "1000"])
+    c = Ctx(own)
     yield c
     c.close()
+    own.cleanup()
 
 
 def caught(fn, *a, **kw):
