@@ -16,6 +16,10 @@ fi
 if ! command -v rclone >/dev/null; then
     apt-get update -qq && apt-get install -y -qq rclone >/dev/null
 fi
+# ffmpeg (a Debian package) pushes RTMP to LiveChannels and checks the segments (tests/clients/test_live_channel.py).
+if ! command -v ffmpeg >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+fi
 
 cargo build --workspace --all-targets
 cargo test --workspace

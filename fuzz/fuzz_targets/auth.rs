@@ -1,4 +1,4 @@
-//! Authorization headers and presigned query strings of every dialect (OSS V1 and V4, S3 SigV4 and V2, COS,
+//! Authorization headers and presigned query strings of every dialect (OSS V1, V2 and V4, S3 SigV4 and V2, COS,
 //! OBS): the request (text form, see the crate docs) goes to every dialect's authenticator.
 #![no_main]
 

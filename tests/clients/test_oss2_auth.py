@@ -56,8 +56,8 @@ def test_v4_clock_skew(server, bucket, monkeypatch):
 def test_v4_wrong_region(server, bucket):
     b = oss2.Bucket(oss2.AuthV4(AK, SK), server.endpoint, bucket.bucket_name, region="cn-shanghai")
     e = raises(b.get_object, "k")
-    check_error(server, e, oss2.exceptions.InvalidArgument, 400, "InvalidArgument")
-    assert e.message == "Invalid signing region in Authorization header."
+    check_error(server, e, oss2.exceptions.InvalidArgument, 400, "InvalidArgument", row="InvalidSigningRegion")
+    assert e.ec == "0002-00000226" and e.message == "Invalid signing region in Authorization header."
 
 
 def test_expired_presigned_urls(server, bucket, auth):

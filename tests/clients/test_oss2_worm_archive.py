@@ -55,7 +55,8 @@ def test_unlocked_worm_can_be_aborted(fast, fbucket):
     b.init_bucket_worm(3)
     b.abort_bucket_worm()
     check_error(fast, raises(b.get_bucket_worm), oss2.exceptions.NoSuchWORMConfiguration, 404, "NoSuchWORMConfiguration")
-    check_error(fast, raises(b.init_bucket_worm, 0), oss2.exceptions.InvalidWORMConfiguration, 400, "InvalidWORMConfiguration")
+    check_error(fast, raises(b.init_bucket_worm, 0), oss2.exceptions.InvalidWORMConfiguration, 400, "InvalidWORMConfiguration",
+                row="InvalidWORMConfigurationDays")
 
 
 def test_archive_restore_cycle(fast, fbucket):

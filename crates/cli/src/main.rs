@@ -122,6 +122,10 @@ struct ServeArgs {
     /// (default: https when --tls-cert is given, else http). May be given several times.
     #[arg(long = "also-listen", env = "OSSD_ALSO_LISTEN", value_delimiter = ',', value_parser = parse_listener)]
     also_listen: Vec<ossd_server::ListenSpec>,
+    /// RTMP ingest for LiveChannels on ADDR (off unless given): publishers push to the PublishUrl that
+    /// PutLiveChannel gives, and the stream is written into the bucket as HLS.
+    #[arg(long = "rtmp-listen", env = "OSSD_RTMP_LISTEN")]
+    rtmp_listen: Option<std::net::SocketAddr>,
     /// Connections open at once (all listeners together); one more is closed as soon as it is accepted.
     /// Keep it below the open-file limit (ulimit -n).
     #[arg(long, env = "OSSD_MAX_CONNECTIONS", default_value_t = 1024)]
@@ -199,13 +203,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// The catalog rows `ossd explain` prints for an EC, a wire code or a row name.
+fn explain_rows(code: &str) -> Vec<&'static ossd_errors::ErrorDef> {
+    let rows: Vec<_> = Code::all_with_ec(code).map(Code::def).collect();
+    if !rows.is_empty() {
+        return rows;
+    }
+    CATALOG.iter().filter(|d| d.code.eq_ignore_ascii_case(code) || d.name.eq_ignore_ascii_case(code)).collect()
+}
+
 fn explain(code: &str) -> ExitCode {
-    let rows: Vec<_> = match Code::from_ec(code) {
-        Some(c) => vec![c.def()],
-        None => {
-            CATALOG.iter().filter(|d| d.code.eq_ignore_ascii_case(code) || d.name.eq_ignore_ascii_case(code)).collect()
-        }
-    };
+    let rows = explain_rows(code);
     if rows.is_empty() {
         eprintln!("ossd explain: {code} is neither a code nor an EC in the catalog");
         return ExitCode::from(2);
@@ -259,6 +267,7 @@ fn serve(a: ServeArgs) -> ExitCode {
     cfg.default_dialect = a.dialect;
     cfg.pinned_dialect = a.pin_dialect;
     cfg.also_listen = a.also_listen;
+    cfg.rtmp_listen = a.rtmp_listen;
     cfg.log_flush = std::time::Duration::from_secs(a.log_flush_seconds.max(1));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -312,6 +321,9 @@ fn serve(a: ServeArgs) -> ExitCode {
                 println!("ossd: also listening on {at} ({d}) over {scheme}");
             }
         }
+        if let Some(at) = bound.rtmp.as_ref().and_then(|l| l.local_addr().ok()) {
+            println!("ossd: RTMP ingest listening on {at}");
+        }
         ossd_server::run(bound, shutdown_signal()).await;
         println!("ossd: stopped");
         ExitCode::SUCCESS
@@ -337,5 +349,63 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn explain_finds_every_rows_ec() {
+        for d in CATALOG {
+            assert!(explain_rows(d.ec).iter().any(|r| r.name == d.name), "explain {} misses {}", d.ec, d.name);
+        }
+        assert!(explain_rows("0002-00000226").iter().any(|r| r.name == "InvalidSigningRegion"));
+        assert!(explain_rows("9999-99999999").is_empty());
+    }
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("source dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Every EC literal in the server's and engine's code (an EC a site could send without a row of its own) is a
+    /// catalog row's, so `ossd explain` answers for it.
+    #[test]
+    fn explain_finds_every_ec_written_in_the_sources() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for c in ["server/src", "engine/src"] {
+            rust_files(&root.join(c), &mut files);
+        }
+        assert!(files.len() > 20, "the walk found only {} source files", files.len());
+        for f in files {
+            // Comments cite ECs of OSS limits that ossd answers with another row; only code can send an EC.
+            let text: String = std::fs::read_to_string(&f)
+                .expect("source file")
+                .lines()
+                .map(|l| l.split_once("//").map_or(l, |(code, _)| code))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let b = text.as_bytes();
+            for i in 0..b.len().saturating_sub(13) {
+                let w = &b[i..i + 13];
+                let shaped = w[4] == b'-' && w.iter().enumerate().all(|(j, c)| j == 4 || c.is_ascii_digit());
+                let bounded = (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+                    && b.get(i + 13).is_none_or(|c| !c.is_ascii_alphanumeric());
+                if shaped && bounded {
+                    let ec = std::str::from_utf8(w).expect("ascii");
+                    assert!(!explain_rows(ec).is_empty(), "{} names EC {ec}, which no catalog row has", f.display());
+                }
+            }
+        }
     }
 }

@@ -31,12 +31,15 @@ pub struct Conn {
     #[arg(long, env = "OSSD_CA_FILE")]
     ca_file: Option<PathBuf>,
     /// A profile file with `endpoint = …`, `access_key_id = …`, `access_key_secret = …`, `region = …`,
-    /// `ca_file = …` lines; flags and the environment win over it.
+    /// `ca_file = …`, `signature_version = v1|v2|v4` lines; flags and the environment win over it.
     #[arg(long, env = "OSSD_PROFILE")]
     profile: Option<PathBuf>,
     /// Sign with OSS signature V1 instead of V4.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "v2")]
     v1: bool,
+    /// Sign with OSS signature V2 (OSS2, HMAC-SHA256) instead of V4.
+    #[arg(long)]
+    v2: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -161,9 +164,14 @@ fn client(c: &Conn) -> Result<Client, Error> {
         cfg.region = r;
     }
     cfg.ca_file = c.ca_file.clone().or_else(|| from(&None, "ca_file").map(PathBuf::from));
-    if c.v1 {
-        cfg.sign = SignVersion::V1;
-    }
+    cfg.sign = match (c.v1, c.v2, from(&None, "signature_version").as_deref()) {
+        (true, _, _) => SignVersion::V1,
+        (_, true, _) => SignVersion::V2,
+        (_, _, None | Some("v4" | "V4")) => SignVersion::V4,
+        (_, _, Some("v1" | "V1")) => SignVersion::V1,
+        (_, _, Some("v2" | "V2")) => SignVersion::V2,
+        (_, _, Some(other)) => return Err(usage(format!("profile: signature_version {other:?} is not v1, v2 or v4"))),
+    };
     Client::new(cfg)
 }
 

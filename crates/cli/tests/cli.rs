@@ -80,6 +80,19 @@ fn upload_list_download_compare_and_fail_well() {
     assert!(url.trim().starts_with(&format!("http://127.0.0.1:{port}/clib/copy.txt?")), "{url}");
     let v1 = ok(&ossd(port, &["presign", "--v1", "oss://clib/copy.txt"]));
     assert!(v1.contains("OSSAccessKeyId="), "{v1}");
+    let v2 = ok(&ossd(port, &["presign", "--v2", "oss://clib/copy.txt"]));
+    assert!(v2.contains("x-oss-signature-version=OSS2"), "{v2}");
+    assert_eq!(ok(&ossd(port, &["cat", "--v2", "oss://clib/copy.txt"])), "top");
+    // The profile file chooses the version too; flags win over it.
+    let prof = work.join("profile");
+    std::fs::write(&prof, "signature_version = v2\n").unwrap();
+    let p = prof.to_string_lossy().into_owned();
+    assert!(
+        ok(&ossd(port, &["presign", "--profile", &p, "oss://clib/copy.txt"])).contains("x-oss-signature-version=OSS2")
+    );
+    assert!(ok(&ossd(port, &["presign", "--profile", &p, "--v1", "oss://clib/copy.txt"])).contains("OSSAccessKeyId="));
+    std::fs::write(&prof, "signature_version = v3\n").unwrap();
+    assert_eq!(ossd(port, &["presign", "--profile", &p, "oss://clib/copy.txt"]).status.code(), Some(2));
 
     // Failures: one clear block, and the exit status tells the family.
     let o = ossd(port, &["cat", "oss://clib/missing"]);

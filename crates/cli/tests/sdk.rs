@@ -1,4 +1,4 @@
-//! The Rust SDK against a real ossd: every operation, with V1 and V4 signing, and the server errors it meets,
+//! The Rust SDK against a real ossd: every operation, with V1, V2 and V4 signing, and the server errors it meets,
 //! each checked for its typed code, status class, request id (as the server logged it) and retry class.
 
 mod common;
@@ -47,7 +47,7 @@ fn raw_get(url: &str) -> (u16, Vec<u8>) {
 
 async fn every_operation(server: &Server, sign: SignVersion) {
     let c = client(server.port, sign);
-    let b = format!("sdk-{}", if sign == SignVersion::V1 { "v1" } else { "v4" });
+    let b = format!("sdk-{sign:?}").to_ascii_lowercase();
     c.create_bucket(&b, Some("private"), Some("IA")).await.unwrap();
     assert!(c.list_buckets("sdk-").await.unwrap().iter().any(|x| x.name == b));
     let info = c.bucket_info(&b).await.unwrap();
@@ -188,10 +188,11 @@ async fn every_operation(server: &Server, sign: SignVersion) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_operation_v1_and_v4() {
+async fn every_operation_v1_v2_and_v4() {
     let data = temp_dir("sdk");
     let server = Server::start(&data, &["--fsync", "false"]);
     every_operation(&server, SignVersion::V1).await;
+    every_operation(&server, SignVersion::V2).await;
     every_operation(&server, SignVersion::V4).await;
     assert!(server.stop());
     let _ = std::fs::remove_dir_all(&data);
@@ -313,7 +314,7 @@ async fn errors_reachable_through_the_sdk() {
         ),
         (
             put("k", b"v", vec![("x-oss-object-acl", "everyone")]).await.unwrap_err(),
-            Code::InvalidArgument,
+            Code::InvalidObjectAcl,
             StatusClass::BadRequest,
         ),
         (
@@ -323,7 +324,7 @@ async fn errors_reachable_through_the_sdk() {
         ),
         (
             c.create_bucket("sdk-errs-2", Some("everyone"), None).await.unwrap_err(),
-            Code::InvalidArgument,
+            Code::InvalidBucketAcl,
             StatusClass::BadRequest,
         ),
         (c.delete_bucket("sdk-none-here").await.unwrap_err(), Code::NoSuchBucket, StatusClass::NotFound),

@@ -19,6 +19,7 @@ pub struct Config {
     pub endpoint: String,
     pub region: String,
     pub credentials: Option<Credentials>,
+    /// How requests and presigned URLs are signed: OSS V4 by default, or V1 or V2 (or another cloud's scheme).
     pub sign: SignVersion,
     pub retry: RetryPolicy,
     pub connect_timeout: Duration,

@@ -179,10 +179,10 @@ mod tests {
                 "<Error><Code>InvalidDigest</Code><Message>m</Message><RequestId>r</RequestId><EC>{ec}</EC></Error>"
             )
         };
-        assert_eq!(run(400, &[], &oss("0026-90000026")).code, ErrorCode::Known(Code::InvalidDigestMismatch));
-        assert_eq!(run(400, &[], &oss("0026-90000012")).code, ErrorCode::Known(Code::InvalidDigest));
+        assert_eq!(run(400, &[], &oss("0017-00000503")).code, ErrorCode::Known(Code::InvalidDigestMismatch));
+        assert_eq!(run(400, &[], &oss("0017-00000502")).code, ErrorCode::Known(Code::InvalidDigest));
         // An EC of another code's row does not win over the code.
-        assert_eq!(run(400, &[], &oss("0026-90000027")).code, ErrorCode::Known(Code::InvalidDigest));
+        assert_eq!(run(400, &[], &oss("0026-00000017")).code, ErrorCode::Known(Code::InvalidDigest));
         let s3 = "<Error><Code>BadDigest</Code><Message>m</Message><RequestId>r</RequestId></Error>";
         assert_eq!(run(400, &[], s3).code, ErrorCode::Known(Code::InvalidDigestMismatch));
         let unknown = "<Error><Code>Whatever</Code><Message>m</Message><RequestId>r</RequestId></Error>";

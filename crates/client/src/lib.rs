@@ -1,5 +1,5 @@
 //! ossd-client: a Rust SDK for Alibaba Cloud OSS and ossd. Errors come in three families (client, request,
-//! server), server errors decode all four vendors' formats, and requests are signed (V1 or V4) and retried by class.
+//! server), server errors decode all four vendors' formats, and requests are signed (OSS V1, V2 or V4; S3, COS or OBS) and retried by class.
 
 pub mod decode;
 pub mod error;

@@ -25,6 +25,8 @@ use tokio::sync::mpsc;
 pub enum SignVersion {
     /// OSS signature V1.
     V1,
+    /// OSS signature V2 (`OSS2`, HMAC-SHA256 over every query parameter).
+    V2,
     /// OSS signature V4.
     V4,
     /// S3 SigV4 (`x-amz-` headers).
@@ -39,7 +41,7 @@ impl SignVersion {
     /// The header prefix of this signature's dialect.
     pub fn prefix(self) -> &'static str {
         match self {
-            SignVersion::V1 | SignVersion::V4 => "x-oss-",
+            SignVersion::V1 | SignVersion::V2 | SignVersion::V4 => "x-oss-",
             SignVersion::S3V4 => "x-amz-",
             SignVersion::Cos => "x-cos-",
             SignVersion::Obs => "x-obs-",
@@ -49,7 +51,7 @@ impl SignVersion {
 
 /// The client writes OSS's header names; other dialects get their own prefix (and S3's `acl` name).
 fn to_dialect(sign: SignVersion, headers: Vec<(String, String)>) -> Vec<(String, String)> {
-    if matches!(sign, SignVersion::V1 | SignVersion::V4) {
+    if matches!(sign, SignVersion::V1 | SignVersion::V2 | SignVersion::V4) {
         return headers;
     }
     headers
@@ -432,6 +434,19 @@ impl Transport {
                 let sig = ossd_sign::v1_sign(&c.secret, &sts);
                 headers.push(("authorization".into(), format!("OSS {}:{sig}", c.access_key_id)));
             }
+            SignVersion::V2 => {
+                let date = httpdate::fmt_http_date(now);
+                headers.push(("date".into(), date.clone()));
+                let p = ossd_sign::Parts {
+                    method: op.method.as_str(),
+                    bucket: op.bucket,
+                    key: op.key,
+                    query: &op.query,
+                    headers,
+                };
+                let sig = ossd_sign::v2_sign(&c.secret, &ossd_sign::v2_string_to_sign(&p, &date, &[], false));
+                headers.push(("authorization".into(), format!("OSS2 AccessKeyId:{},Signature:{sig}", c.access_key_id)));
+            }
             SignVersion::V4 => {
                 let stamp = basic_iso(now);
                 headers.push(("x-oss-date".into(), stamp.clone()));
@@ -482,6 +497,22 @@ impl Transport {
                 q.push(("OSSAccessKeyId".into(), c.access_key_id.clone()));
                 q.push(("Expires".into(), exp.to_string()));
                 q.push(("Signature".into(), sig));
+            }
+            SignVersion::V2 => {
+                let exp =
+                    now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) + expires.as_secs();
+                q.push(("x-oss-signature-version".into(), "OSS2".into()));
+                q.push(("x-oss-expires".into(), exp.to_string()));
+                q.push(("x-oss-access-key-id".into(), c.access_key_id.clone()));
+                let p = ossd_sign::Parts {
+                    method: op.method.as_str(),
+                    bucket: op.bucket,
+                    key: op.key,
+                    query: &q,
+                    headers: &op.headers,
+                };
+                let sig = ossd_sign::v2_sign(&c.secret, &ossd_sign::v2_string_to_sign(&p, &exp.to_string(), &[], true));
+                q.push(("x-oss-signature".into(), sig));
             }
             SignVersion::S3V4 => {
                 let stamp = basic_iso(now);

@@ -127,15 +127,16 @@ impl Engine {
         Ok(self.meta.get_bucket_config(bucket, LIFECYCLE)?.map(|s| decode_lifecycle(&s)))
     }
 
-    /// PutBucketLogging: the target must be a bucket of the same owner (InvalidTargetBucketForLogging).
+    /// PutBucketLogging: the target must be a bucket of the same owner (InvalidTargetBucketForLogging, one EC for
+    /// a target that does not exist and another for one of another owner).
     pub fn put_bucket_logging(&self, bucket: &str, owner: &str, logging: &Logging) -> Result<()> {
-        match self.meta.get_bucket(&logging.target_bucket)? {
-            Some(t) if t.owner == owner => {}
-            _ => {
-                return Err(
-                    Error::new(Code::InvalidTargetBucketForLogging).ctx("TargetBucket", logging.target_bucket.clone())
-                )
-            }
+        let code = match self.meta.get_bucket(&logging.target_bucket)? {
+            Some(t) if t.owner == owner => None,
+            Some(_) => Some(Code::InvalidTargetBucketForLoggingNotOwner),
+            None => Some(Code::InvalidTargetBucketForLogging),
+        };
+        if let Some(code) = code {
+            return Err(Error::new(code).ctx("TargetBucket", logging.target_bucket.clone()));
         }
         self.meta.put_bucket_config(bucket, LOGGING, &encode_logging(logging))
     }
@@ -343,9 +344,11 @@ mod tests {
         assert_eq!(e.bucket_lifecycle("src").unwrap(), None);
 
         let to = |b: &str| Logging { target_bucket: b.into(), target_prefix: "p/".into() };
-        for bad in ["bobs", "missing"] {
+        for (bad, code) in
+            [("bobs", Code::InvalidTargetBucketForLoggingNotOwner), ("missing", Code::InvalidTargetBucketForLogging)]
+        {
             let err = e.put_bucket_logging("src", "alice", &to(bad)).unwrap_err();
-            assert_eq!(err.code, Code::InvalidTargetBucketForLogging, "{bad}");
+            assert_eq!(err.code, code, "{bad}");
         }
         assert_eq!(e.bucket_logging("src").unwrap(), None);
         e.put_bucket_logging("src", "alice", &to("logs")).unwrap();

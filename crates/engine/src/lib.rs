@@ -9,6 +9,7 @@ pub mod failpoints;
 pub mod fsck;
 pub mod lifecycle;
 pub mod list;
+pub mod live;
 pub mod lock;
 pub mod model;
 pub mod names;
@@ -48,6 +49,8 @@ pub struct Engine {
     pub reclaim: Arc<reclaim::Reclaimer>,
     /// Access-log lines waiting for delivery (see `workers`).
     access_log: workers::AccessLogQueue,
+    /// The LiveChannels being pushed to.
+    pub live: live::Sessions,
     /// Held while the engine lives: no second server (or fsck) works on the same data dir.
     _lock: lock::DataDirLock,
 }
@@ -82,6 +85,7 @@ impl Engine {
             max_buckets: 100,
             reclaim,
             access_log: Default::default(),
+            live: Default::default(),
             _lock: lock,
         };
         engine.sweep_orphans()?;
@@ -628,7 +632,7 @@ impl Engine {
         let total: u64 = chosen.iter().map(|p| p.size).sum();
         self.check_quota(&upload.bucket, total, || Ok(existing.as_ref().map(|o| o.size).unwrap_or(0)))?;
         if forbid_overwrite && existing.is_some() {
-            return Err(Error::new(Code::FileAlreadyExists).ctx("Key", upload.key.clone()));
+            return Err(Error::new(Code::FileAlreadyExistsMultipart).ctx("Key", upload.key.clone()));
         }
         Self::check_mutable(self.retention_ms(&upload.bucket)?, existing.as_ref())?;
         let mut md5s = Md5::new();

@@ -51,7 +51,7 @@ fn check_days(days: u32) -> Result<()> {
     if (1..=MAX_RETENTION_DAYS).contains(&days) {
         Ok(())
     } else {
-        Err(Error::new(Code::InvalidWORMConfiguration).ctx("RetentionPeriodInDays", days.to_string()))
+        Err(Error::new(Code::InvalidWORMConfigurationDays).ctx("RetentionPeriodInDays", days.to_string()))
     }
 }
 

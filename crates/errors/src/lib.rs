@@ -151,6 +151,11 @@ impl Error {
         Error::new(Code::InvalidArgument).msg(message).ctx("ArgumentName", name).ctx("ArgumentValue", value)
     }
 
+    /// A row of its own for one argument (OSS gives many arguments their own EC), naming the argument and value.
+    pub fn argument(code: Code, name: &str, value: &str) -> Self {
+        Error::new(code).ctx("ArgumentName", name).ctx("ArgumentValue", value)
+    }
+
     /// A storage failure: always a 500 InternalError, with the detail kept out of the response body.
     pub fn internal(detail: impl fmt::Display) -> Self {
         Error::new(Code::InternalError).ctx("Detail", detail.to_string())
@@ -174,13 +179,24 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn names_and_ecs_are_unique() {
+    fn names_and_code_ec_pairs_are_unique() {
+        // An EC may serve rows of different codes where OSS uses it so (0017-00001001 for 304 and 412), and two
+        // rows of different codes (0006-00000004); a code and an EC together name one row.
         let mut names = HashSet::new();
-        let mut ecs = HashSet::new();
+        let mut pairs = HashSet::new();
         for d in CATALOG {
             assert!(names.insert(d.name), "duplicate row name {}", d.name);
-            assert!(ecs.insert(d.ec), "duplicate EC {}", d.ec);
+            assert!(pairs.insert((d.code, d.ec)), "duplicate code and EC {} {}", d.code, d.ec);
         }
+    }
+
+    #[test]
+    fn an_ec_of_several_rows_finds_them_all() {
+        let rows: Vec<_> = Code::all_with_ec("0017-00001001").collect();
+        assert_eq!(rows, [Code::NotModified, Code::PreconditionFailed]);
+        assert_eq!(Code::from_ec("0017-00001001"), Some(Code::NotModified));
+        assert_eq!(Code::all_with_ec("0006-00000004").count(), 2);
+        assert_eq!(Code::all_with_ec("0000-00000000").count(), 0);
     }
 
     #[test]
@@ -207,6 +223,14 @@ mod tests {
             (Code::MissingArgument, "0016-00000502"),
             (Code::MalformedXML, "0031-00000001"),
             (Code::AccessDenied, "0003-00000001"),
+            (Code::NoSuchUpload, "0017-00000244"),
+            (Code::InvalidBucketName, "0015-00000001"),
+            (Code::InvalidDigest, "0017-00000502"),
+            (Code::InvalidDigestMismatch, "0017-00000503"),
+            (Code::FileAlreadyExists, "0026-00000002"),
+            (Code::FileAlreadyExistsMultipart, "0042-00000214"),
+            (Code::AccessDeniedExpired, "0002-00000069"),
+            (Code::PreconditionFailed, "0017-00001001"),
         ];
         for (c, ec) in want {
             assert_eq!(c.def().ec, ec, "{:?}", c);

@@ -8,6 +8,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod ops;
 pub mod pipeline;
+pub mod rtmp;
 
 use crate::http::{conn, limits, tls};
 
@@ -57,6 +58,8 @@ pub struct Config {
     pub pinned_dialect: Option<ossd_errors::Dialect>,
     /// More listeners.
     pub also_listen: Vec<ListenSpec>,
+    /// The RTMP ingest listener for LiveChannels (`rtmp`); none when not given.
+    pub rtmp_listen: Option<SocketAddr>,
 }
 
 /// Whether a listener speaks plain HTTP or HTTPS.
@@ -99,6 +102,7 @@ impl Config {
             default_dialect: ossd_errors::Dialect::Oss,
             pinned_dialect: None,
             also_listen: Vec::new(),
+            rtmp_listen: None,
         }
     }
 }
@@ -217,6 +221,8 @@ pub struct Bound {
     pub state: Arc<State>,
     pub root: UserRecord,
     pub root_key: RootKey,
+    /// The RTMP ingest listener, when configured.
+    pub rtmp: Option<TcpListener>,
 }
 
 fn random_token(len: usize) -> String {
@@ -280,7 +286,13 @@ pub async fn bind(cfg: Config) -> Result<Bound> {
         };
         listeners.push(Listener { tcp, dialect: spec.dialect, tls });
     }
-    Ok(Bound { listeners, acceptor, conn: Arc::new(cfg.conn.clone()), state, root, root_key })
+    let rtmp = match cfg.rtmp_listen {
+        Some(addr) => {
+            Some(TcpListener::bind(addr).await.map_err(|e| Error::internal(format!("bind RTMP {addr}: {e}")))?)
+        }
+        None => None,
+    };
+    Ok(Bound { listeners, acceptor, conn: Arc::new(cfg.conn.clone()), state, root, root_key, rtmp })
 }
 
 fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, RootKey)> {
@@ -339,7 +351,7 @@ fn settle_root(engine: &Engine, cfg: &Config) -> Result<(UserRecord, RootKey)> {
 
 /// Serves until `shutdown` resolves, then lets open requests finish (up to 10 s).
 pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) {
-    let Bound { listeners, state, acceptor, conn, .. } = bound;
+    let Bound { listeners, state, acceptor, conn, rtmp, .. } = bound;
     let workers = state.engine.start_workers(state.log_flush);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let slots = Arc::new(tokio::sync::Semaphore::new(conn.max_connections.max(1)));
@@ -355,6 +367,9 @@ pub async fn run(bound: Bound, shutdown: impl std::future::Future<Output = ()>) 
             handler: pipeline::handler,
         };
         loops.spawn(crate::http::accept::accept_loop(l.tcp, tls, l.dialect, shared, stop_rx.clone()));
+    }
+    if let Some(l) = rtmp {
+        loops.spawn(crate::rtmp::serve(state.clone(), l, stop_rx.clone()));
     }
     shutdown.await;
     let _ = stop_tx.send(true);

@@ -20,7 +20,8 @@ fn rank(module: &[String]) -> Option<u8> {
         Some("http") => Some(0),
         Some("dialect") => Some(1),
         Some("ops") => Some(2),
-        Some("pipeline" | "workers") => Some(3),
+        // rtmp/ is LiveChannel's second front end (RTMP ingest into the engine), beside the HTTP pipeline.
+        Some("pipeline" | "workers" | "rtmp") => Some(3),
         None => Some(4),
         // The fuzz targets' entry points drive the whole server, start-up included.
         Some("fuzzing") => Some(5),

@@ -4,6 +4,7 @@ pub mod files;
 pub mod sqlite;
 pub mod sys;
 
+use crate::live::{LiveChannel, LiveRecord, LiveSegment};
 use crate::model::{BucketRecord, ObjectRecord, PartRecord, UploadRecord, UserRecord};
 use ossd_errors::Result;
 use std::io::{self, Read};
@@ -126,6 +127,29 @@ pub trait MetaStore: Send + Sync {
 
     /// Every blob id a record refers to, for the startup sweep of orphaned blobs.
     fn referenced_blobs(&self) -> Result<Vec<u64>>;
+
+    // LiveChannels (see `crate::live`). A bucket with channels is not empty.
+    /// Creates or replaces a channel's configuration.
+    fn put_live_channel(&self, c: &LiveChannel) -> Result<()>;
+    fn get_live_channel(&self, bucket: &str, name: &str) -> Result<Option<LiveChannel>>;
+    /// Channels named after `marker` and starting with `prefix`, in name order.
+    fn list_live_channels(&self, bucket: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<LiveChannel>>;
+    /// Removes a channel with its history and segment index; Ok(false) if there was none.
+    fn delete_live_channel(&self, bucket: &str, name: &str) -> Result<bool>;
+    /// Stores a push record (replacing the one with the same start), keeping the latest `keep`.
+    fn put_live_record(&self, bucket: &str, name: &str, rec: &LiveRecord, keep: usize) -> Result<()>;
+    /// The latest `limit` push records, newest first.
+    fn live_records(&self, bucket: &str, name: &str, limit: usize) -> Result<Vec<LiveRecord>>;
+    fn add_live_segment(&self, bucket: &str, name: &str, seg: &LiveSegment) -> Result<()>;
+    /// Segments that started within [from_ms, to_ms], in time order.
+    fn live_segments(
+        &self,
+        bucket: &str,
+        name: &str,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<LiveSegment>>;
 }
 
 /// Which fields of an object record a scan reads.

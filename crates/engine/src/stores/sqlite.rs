@@ -2,6 +2,7 @@
 //! Keys are stored as BLOBs so that ordering is plain byte order, as OSS lists them.
 
 use super::{once, Change, ChangeFn, Fields, InlineBlobs, MetaStore, ModifyDone};
+use crate::live::{LiveChannel, LiveRecord, LiveSegment};
 use crate::model::*;
 use ossd_errors::{Code, Error, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -27,6 +28,13 @@ CREATE TABLE IF NOT EXISTS parts(upload_id TEXT NOT NULL, part_number INTEGER NO
   etag TEXT NOT NULL, crc64 INTEGER NOT NULL, mtime INTEGER NOT NULL, PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS inline_blobs(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bucket_configs(bucket TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(bucket, kind)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS live_channels(bucket TEXT NOT NULL, name BLOB NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL,
+  frag_duration INTEGER NOT NULL, frag_count INTEGER NOT NULL, playlist_name TEXT NOT NULL, mtime INTEGER NOT NULL,
+  PRIMARY KEY(bucket, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS live_records(bucket TEXT NOT NULL, name BLOB NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+  remote_addr TEXT NOT NULL, PRIMARY KEY(bucket, name, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS live_segments(bucket TEXT NOT NULL, name BLOB NOT NULL, start INTEGER NOT NULL, duration INTEGER NOT NULL,
+  PRIMARY KEY(bucket, name, start)) WITHOUT ROWID;
 ";
 
 const OBJ_COLS: &str =
@@ -457,6 +465,22 @@ fn insert_object(c: &Connection, o: &ObjectRecord) -> rusqlite::Result<()> {
     Ok(())
 }
 
+const LIVE_COLS: &str = "bucket, name, description, status, frag_duration, frag_count, playlist_name, mtime";
+
+fn row_live_channel(r: &Row) -> rusqlite::Result<LiveChannel> {
+    let name: Vec<u8> = r.get(1)?;
+    Ok(LiveChannel {
+        bucket: r.get(0)?,
+        name: String::from_utf8_lossy(&name).into_owned(),
+        description: r.get(2)?,
+        status: r.get(3)?,
+        frag_duration: r.get(4)?,
+        frag_count: r.get(5)?,
+        playlist_name: r.get(6)?,
+        mtime_ms: r.get(7)?,
+    })
+}
+
 fn select_object(c: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<ObjectRecord>> {
     c.prepare_cached(&format!("SELECT {OBJ_COLS} FROM objects WHERE bucket=?1 AND key=?2"))?
         .query_row(params![bucket, key.as_bytes()], row_object)
@@ -775,7 +799,10 @@ impl MetaStore for SqliteMeta {
             let has_up: bool = tx
                 .query_row("SELECT EXISTS(SELECT 1 FROM uploads WHERE bucket=?1)", [name], |r| r.get(0))
                 .map_err(db)?;
-            if has_obj || (has_up && !drop_uploads) {
+            let has_live: bool = tx
+                .query_row("SELECT EXISTS(SELECT 1 FROM live_channels WHERE bucket=?1)", [name], |r| r.get(0))
+                .map_err(db)?;
+            if has_obj || has_live || (has_up && !drop_uploads) {
                 return Err(Error::new(Code::BucketNotEmpty).ctx("BucketName", name));
             }
             let mut blobs = Vec::new();
@@ -1070,6 +1097,124 @@ impl MetaStore for SqliteMeta {
             out.push(r.map_err(db)? as u64);
         }
         Ok(out)
+    }
+
+    fn put_live_channel(&self, c: &LiveChannel) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO live_channels(bucket, name, description, status, frag_duration, frag_count,
+                 playlist_name, mtime) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                params![
+                    c.bucket,
+                    c.name.as_bytes(),
+                    c.description,
+                    c.status,
+                    c.frag_duration,
+                    c.frag_count,
+                    c.playlist_name,
+                    c.mtime_ms
+                ],
+            )
+            .map(|_| ())
+            .map_err(db)
+        })
+    }
+
+    fn get_live_channel(&self, bucket: &str, name: &str) -> Result<Option<LiveChannel>> {
+        self.r()?
+            .prepare_cached(&format!("SELECT {LIVE_COLS} FROM live_channels WHERE bucket=?1 AND name=?2"))
+            .and_then(|mut s| s.query_row(params![bucket, name.as_bytes()], row_live_channel).optional())
+            .map_err(db)
+    }
+
+    fn list_live_channels(&self, bucket: &str, prefix: &str, marker: &str, limit: usize) -> Result<Vec<LiveChannel>> {
+        let c = self.r()?;
+        let mut s = c
+            .prepare_cached(&format!(
+                "SELECT {LIVE_COLS} FROM live_channels WHERE bucket=?1 AND name>?2
+                 AND substr(name, 1, length(?3))=?3 ORDER BY name LIMIT ?4"
+            ))
+            .map_err(db)?;
+        let rows = s
+            .query_map(params![bucket, marker.as_bytes(), prefix.as_bytes(), limit as i64], row_live_channel)
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn delete_live_channel(&self, bucket: &str, name: &str) -> Result<bool> {
+        self.write(|tx| {
+            let key = params![bucket, name.as_bytes()];
+            tx.execute("DELETE FROM live_records WHERE bucket=?1 AND name=?2", key).map_err(db)?;
+            tx.execute("DELETE FROM live_segments WHERE bucket=?1 AND name=?2", key).map_err(db)?;
+            tx.execute("DELETE FROM live_channels WHERE bucket=?1 AND name=?2", key).map(|n| n > 0).map_err(db)
+        })
+    }
+
+    fn put_live_record(&self, bucket: &str, name: &str, rec: &LiveRecord, keep: usize) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO live_records(bucket, name, start, end, remote_addr) VALUES(?1,?2,?3,?4,?5)",
+                params![bucket, name.as_bytes(), rec.start_ms, rec.end_ms, rec.remote_addr],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM live_records WHERE bucket=?1 AND name=?2 AND start NOT IN
+                 (SELECT start FROM live_records WHERE bucket=?1 AND name=?2 ORDER BY start DESC LIMIT ?3)",
+                params![bucket, name.as_bytes(), keep as i64],
+            )
+            .map(|_| ())
+            .map_err(db)
+        })
+    }
+
+    fn live_records(&self, bucket: &str, name: &str, limit: usize) -> Result<Vec<LiveRecord>> {
+        let c = self.r()?;
+        let mut s = c
+            .prepare_cached(
+                "SELECT start, end, remote_addr FROM live_records WHERE bucket=?1 AND name=?2
+                 ORDER BY start DESC LIMIT ?3",
+            )
+            .map_err(db)?;
+        let rows = s
+            .query_map(params![bucket, name.as_bytes(), limit as i64], |r| {
+                Ok(LiveRecord { start_ms: r.get(0)?, end_ms: r.get(1)?, remote_addr: r.get(2)? })
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
+    }
+
+    fn add_live_segment(&self, bucket: &str, name: &str, seg: &LiveSegment) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO live_segments(bucket, name, start, duration) VALUES(?1,?2,?3,?4)",
+                params![bucket, name.as_bytes(), seg.start_ms, seg.duration_ms],
+            )
+            .map(|_| ())
+            .map_err(db)
+        })
+    }
+
+    fn live_segments(
+        &self,
+        bucket: &str,
+        name: &str,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<LiveSegment>> {
+        let c = self.r()?;
+        let mut s = c
+            .prepare_cached(
+                "SELECT start, duration FROM live_segments WHERE bucket=?1 AND name=?2 AND start>=?3 AND start<=?4
+                 ORDER BY start LIMIT ?5",
+            )
+            .map_err(db)?;
+        let rows = s
+            .query_map(params![bucket, name.as_bytes(), from_ms, to_ms, limit as i64], |r| {
+                Ok(LiveSegment { start_ms: r.get(0)?, duration_ms: r.get(1)? })
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)
     }
 }
 

@@ -43,6 +43,6 @@ pub fn s3_style(e: &Error, r: &Req, is_head: bool, style: S3Style) -> Response<B
         b.header(http::header::CONTENT_TYPE, "application/xml").body(Body::full(xml))
     };
     let mut resp = resp.unwrap_or_else(|_| Response::new(Body::Empty));
-    resp.extensions_mut().insert(LoggedCode(code));
+    resp.extensions_mut().insert(LoggedCode(code, e.def().ec));
     resp
 }

@@ -52,7 +52,7 @@ pub fn error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
 /// prefixes and the Host; anonymous requests without any get the listener's default.
 pub fn detect(state: &State, h: &HeaderMap, query: &[(String, String)], host: &str) -> Dialect {
     if let Some(a) = h.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if a.starts_with("OSS ") || a.starts_with("OSS4-HMAC-SHA256") {
+        if a.starts_with("OSS ") || a.starts_with("OSS2 ") || a.starts_with("OSS4-HMAC-SHA256") {
             return Dialect::Oss;
         }
         if a.starts_with("AWS4-HMAC-SHA256") || a.starts_with("AWS ") {
@@ -88,6 +88,9 @@ pub fn detect(state: &State, h: &HeaderMap, query: &[(String, String)], host: &s
     let host = host.to_ascii_lowercase();
     if host.contains(".myqcloud.com") {
         return Dialect::Cos;
+    }
+    if crate::http::req::is_oss_host(&host) {
+        return Dialect::Oss;
     }
     state.default_dialect
 }

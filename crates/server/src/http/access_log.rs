@@ -4,9 +4,10 @@
 use super::util;
 use std::net::SocketAddr;
 
-/// The wire code of an error response, kept for the request log.
+/// The wire code of an error response and its catalog row's EC, kept for the request log (dialects other
+/// than OSS send no EC, so the log is where their answers' EC can be read).
 #[derive(Clone, Copy)]
-pub struct LoggedCode(pub &'static str);
+pub struct LoggedCode(pub &'static str, pub &'static str);
 
 /// What the request touched, kept for the access log.
 #[derive(Clone)]
@@ -71,7 +72,7 @@ impl Seen {
     /// The request's line in the server's own log (target `ossd::request`).
     pub fn trace<B>(&self, id: &str, resp: &hyper::Response<B>) {
         let code = resp.extensions().get::<LoggedCode>().map(|c| c.0).unwrap_or("-");
-        let ec = resp.headers().get("x-oss-ec").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        let ec = resp.extensions().get::<LoggedCode>().map(|c| c.1).unwrap_or("-");
         let (method, path) = (&self.method, &self.path);
         tracing::info!(target: "ossd::request", "{id} {method} {path} {} {code} {ec}", resp.status().as_u16());
     }

@@ -83,19 +83,48 @@ impl Req {
     }
 }
 
-/// Splits Host and path into bucket and key: path-style for IP addresses and localhost,
-/// virtual-hosted (`bucket.<public host>`) otherwise.
-pub fn address(state: &State, host: &str, path: &str) -> (Option<String>, Option<String>, bool) {
-    let host_only = match host.strip_prefix('[') {
+/// The Host without its port, lowercase.
+fn host_only(host: &str) -> String {
+    match host.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or(""),
         None => host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host),
     }
-    .to_ascii_lowercase();
-    if let Some(i) = host_only.find(".cos.").filter(|_| host_only.ends_with(".myqcloud.com")) {
+    .to_ascii_lowercase()
+}
+
+/// OSS's own endpoint names (`oss-<region>.aliyuncs.com`, `oss-<region>-internal.aliyuncs.com`,
+/// `oss-accelerate.aliyuncs.com`, `oss-accelerate-overseas.aliyuncs.com`), bare or under a bucket label.
+pub fn is_oss_host(host: &str) -> bool {
+    let h = host_only(host);
+    let labels: Vec<&str> = h.split('.').collect();
+    match labels.as_slice() {
+        [endpoint, "aliyuncs", "com"] | [_, endpoint, "aliyuncs", "com"] => endpoint.starts_with("oss-"),
+        _ => false,
+    }
+}
+
+/// The bucket that a cloud's own virtual-hosted name carries: `<bucket>.cos.<region>.myqcloud.com` (COS),
+/// `<bucket>.oss-<region>[-internal].aliyuncs.com` and `<bucket>.oss-accelerate[-overseas].aliyuncs.com`
+/// (OSS). Clients send these names even when they connect to an IP address.
+fn vendor_bucket(host_only: &str) -> Option<&str> {
+    if host_only.ends_with(".myqcloud.com") {
+        return host_only.find(".cos.").map(|i| &host_only[..i]);
+    }
+    match host_only.split('.').collect::<Vec<_>>().as_slice() {
+        [bucket, endpoint, "aliyuncs", "com"] if endpoint.starts_with("oss-") && !bucket.is_empty() => Some(bucket),
+        _ => None,
+    }
+}
+
+/// Splits Host and path into bucket and key: virtual-hosted for the clouds' own names and for
+/// `bucket.<public host>`; path-style for IP addresses, localhost and any other name.
+pub fn address(state: &State, host: &str, path: &str) -> (Option<String>, Option<String>, bool) {
+    let host_only = host_only(host);
+    if let Some(bucket) = vendor_bucket(&host_only) {
         let decoded = util::decode(path, false);
         let rest = decoded.strip_prefix('/').unwrap_or(&decoded);
         let key = if rest.is_empty() { None } else { Some(rest.to_string()) };
-        return (Some(host_only[..i].to_string()), key, true);
+        return (Some(bucket.to_string()), key, true);
     }
     let path_style = host_only.is_empty()
         || host_only == "localhost"
@@ -159,5 +188,29 @@ mod tests {
         assert_eq!(address(&s, "bkt.oss.example.com", "/"), (some("bkt"), None, true));
         assert_eq!(address(&s, "oss.example.com", "/b/k"), (some("b"), some("k"), false));
         assert_eq!(address(&s, "127.0.0.1", "/b/%2e%2e/x"), (some("b"), some("../x"), false));
+    }
+
+    #[test]
+    fn the_clouds_own_host_names() {
+        let s = state("oss.example.com:9000");
+        let some = |x: &str| Some(x.to_string());
+        for host in [
+            "bkt.oss-cn-hangzhou.aliyuncs.com",
+            "bkt.oss-cn-hangzhou-internal.aliyuncs.com:80",
+            "bkt.oss-accelerate.aliyuncs.com",
+            "BKT.oss-accelerate-overseas.aliyuncs.com",
+        ] {
+            assert_eq!(address(&s, host, "/a/b"), (some("bkt"), some("a/b"), true), "{host}");
+            assert!(is_oss_host(host), "{host}");
+        }
+        assert_eq!(address(&s, "bkt.oss-cn-hangzhou.aliyuncs.com", "/"), (some("bkt"), None, true));
+        // The bare endpoint addresses the service (and path-style buckets).
+        assert_eq!(address(&s, "oss-cn-hangzhou.aliyuncs.com", "/"), (None, None, false));
+        assert_eq!(address(&s, "oss-cn-hangzhou-internal.aliyuncs.com", "/b/k"), (some("b"), some("k"), false));
+        assert!(is_oss_host("oss-cn-hangzhou.aliyuncs.com:443"));
+        // Other aliyuncs.com names are not OSS's.
+        assert_eq!(address(&s, "bkt.ecs-cn-hangzhou.aliyuncs.com", "/b/k"), (some("b"), some("k"), false));
+        assert!(!is_oss_host("ecs.aliyuncs.com") && !is_oss_host("a.b.oss-cn-hangzhou.aliyuncs.com"));
+        assert_eq!(address(&s, "bkt.cos.ap-guangzhou.myqcloud.com", "/k"), (some("bkt"), some("k"), true));
     }
 }

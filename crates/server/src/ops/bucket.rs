@@ -33,7 +33,7 @@ pub async fn put_bucket(state: &Arc<State>, r: &Req, body: Incoming) -> Result<R
     if !raw.iter().all(|b| b.is_ascii_whitespace()) {
         let doc = parse(&raw, "CreateBucketConfiguration")?;
         if let Some(c) = doc.text_of("StorageClass") {
-            class = storage_class("StorageClass", c)?;
+            class = storage_class(Code::InvalidStorageClassCopy, "StorageClass", c)?;
         }
     }
     let engine = state.engine.clone();

@@ -157,6 +157,8 @@ async fn post(
 pub async fn call(cb: &Callback, o: &ObjectRecord, vocab: Vocab) -> Result<Response<Body>> {
     let body = cb.render(o);
     let mut last = String::new();
+    // The last URL's failure chooses the row: 200 with a body that is not JSON has an EC of its own.
+    let mut code = Code::CallbackFailed;
     for url in &cb.urls {
         match post(url, cb.host.as_deref(), &cb.body_type, body.clone()).await {
             Ok((200, answer)) if json::parse(&answer).is_ok() => {
@@ -168,13 +170,22 @@ pub async fn call(cb: &Callback, o: &ObjectRecord, vocab: Vocab) -> Result<Respo
                     .body(Body::full(answer))
                     .map_err(Error::internal);
             }
-            Ok((200, _)) => last = format!("{url}: the callback server's answer is not JSON"),
-            Ok((s, _)) => last = format!("{url}: the callback server answered {s}"),
-            Err(e) => last = format!("{url}: {e}"),
+            Ok((200, _)) => {
+                last = format!("{url}: the callback server's answer is not JSON");
+                code = Code::CallbackFailedNotJson;
+            }
+            Ok((s, _)) => {
+                last = format!("{url}: the callback server answered {s}");
+                code = Code::CallbackFailed;
+            }
+            Err(e) => {
+                last = format!("{url}: {e}");
+                code = Code::CallbackFailed;
+            }
         }
     }
     tracing::warn!(bucket = %o.bucket, key = %o.key, "callback failed: {last}");
-    Err(Error::new(Code::CallbackFailed)
+    Err(Error::new(code)
         .ctx("Detail", last)
         .header("etag", vocab.etag(&o.etag))
         .header("x-oss-hash-crc64ecma", o.crc64.to_string()))

@@ -85,7 +85,7 @@ pub async fn copy_object(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resul
         attrs.acl = object_acl(acl)?;
     }
     if let Some(c) = r.h("x-oss-storage-class") {
-        attrs.storage_class = storage_class("x-oss-storage-class", c)?;
+        attrs.storage_class = storage_class(Code::InvalidStorageClassCopy, "x-oss-storage-class", c)?;
     }
     match r.h("x-oss-tagging-directive").unwrap_or("Copy") {
         "Copy" => attrs.tags = src.attrs.tags.clone(),

@@ -12,7 +12,7 @@ use crate::State;
 use base64::Engine as _;
 use http::Response;
 use ossd_engine::model::BucketRecord;
-use ossd_errors::{Error, Result};
+use ossd_errors::{Code, Error, Result};
 use std::sync::Arc;
 
 /// Parses max-keys style parameters: an integer from 0 to `max`.
@@ -132,10 +132,10 @@ pub async fn list_objects(state: &Arc<State>, r: &Req, b: &BucketRecord) -> Resu
     let v2 = match r.q("list-type") {
         None => false,
         Some("2") => true,
-        Some(v) => return Err(Error::invalid_argument("list-type", v, "Argument list-type must be 2.")),
+        Some(v) => return Err(Error::argument(Code::InvalidListType, "list-type", v)),
     };
     if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
-        return Err(Error::invalid_argument("encoding-type", e, "The encoding-type must be url."));
+        return Err(Error::argument(Code::InvalidEncodingType, "encoding-type", e));
     }
     let prefix = r.q("prefix").unwrap_or("").to_string();
     let delimiter = r.q("delimiter").unwrap_or("").to_string();

@@ -11,6 +11,7 @@ pub mod cors;
 pub mod get;
 pub mod image;
 pub mod list;
+pub mod live;
 pub mod multipart;
 pub mod object;
 pub mod op;

@@ -294,7 +294,7 @@ pub const MAX_DELETE_BODY: usize = 6 << 20;
 pub async fn delete_multiple(state: &Arc<State>, r: &Req, b: &BucketRecord, body: Incoming) -> Result<Response<Body>> {
     check_access(r, b, None, true)?;
     if let Some(e) = r.q("encoding-type").filter(|e| *e != "url") {
-        return Err(Error::invalid_argument("encoding-type", e, "The encoding-type must be url."));
+        return Err(Error::argument(Code::InvalidEncodingType, "encoding-type", e));
     }
     let md5 = r.h("content-md5").map(str::to_string);
     // S3 clients may send a checksum header instead of Content-MD5.

@@ -31,7 +31,6 @@ pub const SUBRESOURCES_NOT_IMPLEMENTED: &[&str] = &[
     "accessPoint",
     "objectInfo",
     "asyncFetch",
-    "live",
 ];
 
 /// What a request addresses: the service (no bucket), a bucket, or an object in one.
@@ -164,6 +163,18 @@ pub enum Op {
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListParts,
+
+    // LiveChannels (`?live`, `?vod`): ListLiveChannel on the bucket, the rest on `/<channel>`.
+    ListLiveChannel,
+    PutLiveChannel,
+    PutLiveChannelStatus,
+    GetLiveChannelInfo,
+    GetLiveChannelStat,
+    GetLiveChannelHistory,
+    DeleteLiveChannel,
+    /// `POST /<channel>/<playlist>?vod`.
+    PostVodPlaylist,
+    GetVodPlaylist,
 
     // Any level.
     /// A CORS preflight (answered before authentication).
@@ -308,6 +319,12 @@ impl Op {
                 };
             }
         }
+        if r.has("live") {
+            return match *m {
+                Method::GET => Op::ListLiveChannel,
+                _ => Op::MethodNotAllowed(Resource::Bucket),
+            };
+        }
         if let Some(sub) = r.unimplemented_subresource() {
             return not_implemented(r, sub);
         }
@@ -333,6 +350,9 @@ impl Op {
     }
 
     fn object_op(r: &RequestShape) -> Op {
+        if let Some(op) = Op::live_op(r) {
+            return op;
+        }
         if let Some(sub) = r.unimplemented_subresource().filter(|s| *s != "tagging") {
             return not_implemented(r, sub);
         }
@@ -360,6 +380,46 @@ impl Op {
             Method::POST if r.has("restore") => Op::RestoreObject,
             _ => Op::MethodNotAllowed(Resource::Object),
         }
+    }
+
+    /// A LiveChannel operation on `/<channel>` (`?live`) or a VOD playlist (`?vod`).
+    fn live_op(r: &RequestShape) -> Option<Op> {
+        let comp = r.q("comp").unwrap_or("");
+        if r.has("live") {
+            return Some(match *r.method {
+                Method::PUT if r.has("status") => Op::PutLiveChannelStatus,
+                Method::PUT => Op::PutLiveChannel,
+                Method::GET if comp == "stat" => Op::GetLiveChannelStat,
+                Method::GET if comp == "history" => Op::GetLiveChannelHistory,
+                Method::GET => Op::GetLiveChannelInfo,
+                Method::DELETE => Op::DeleteLiveChannel,
+                _ => Op::MethodNotAllowed(Resource::Object),
+            });
+        }
+        if r.has("vod") {
+            return Some(match *r.method {
+                Method::POST => Op::PostVodPlaylist,
+                Method::GET => Op::GetVodPlaylist,
+                _ => Op::MethodNotAllowed(Resource::Object),
+            });
+        }
+        None
+    }
+
+    /// Whether the operation is a LiveChannel one (`ops::live`).
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            Op::ListLiveChannel
+                | Op::PutLiveChannel
+                | Op::PutLiveChannelStatus
+                | Op::GetLiveChannelInfo
+                | Op::GetLiveChannelStat
+                | Op::GetLiveChannelHistory
+                | Op::DeleteLiveChannel
+                | Op::PostVodPlaylist
+                | Op::GetVodPlaylist
+        )
     }
 
     /// The operation's OSS API name, as the access log gives it.
@@ -420,6 +480,15 @@ impl Op {
             Op::CompleteMultipartUpload => "CompleteMultipartUpload",
             Op::AbortMultipartUpload => "AbortMultipartUpload",
             Op::ListParts => "ListParts",
+            Op::ListLiveChannel => "ListLiveChannel",
+            Op::PutLiveChannel => "PutLiveChannel",
+            Op::PutLiveChannelStatus => "PutLiveChannelStatus",
+            Op::GetLiveChannelInfo => "GetLiveChannelInfo",
+            Op::GetLiveChannelStat => "GetLiveChannelStat",
+            Op::GetLiveChannelHistory => "GetLiveChannelHistory",
+            Op::DeleteLiveChannel => "DeleteLiveChannel",
+            Op::PostVodPlaylist => "PostVodPlaylist",
+            Op::GetVodPlaylist => "GetVodPlaylist",
             Op::Options(_) => "Options",
             Op::ObsApiVersion(_) => "GetApiVersion",
             Op::NotImplemented { name, .. } => name,
@@ -464,7 +533,8 @@ impl Op {
             | Op::ExtendBucketWorm
             | Op::GetBucketWorm
             | Op::SetBucketQuota
-            | Op::GetBucketQuota => Level::Bucket,
+            | Op::GetBucketQuota
+            | Op::ListLiveChannel => Level::Bucket,
             Op::PutObject
             | Op::GetObject
             | Op::HeadObject
@@ -485,7 +555,15 @@ impl Op {
             | Op::UploadPartCopy
             | Op::CompleteMultipartUpload
             | Op::AbortMultipartUpload
-            | Op::ListParts => Level::Object,
+            | Op::ListParts
+            | Op::PutLiveChannel
+            | Op::PutLiveChannelStatus
+            | Op::GetLiveChannelInfo
+            | Op::GetLiveChannelStat
+            | Op::GetLiveChannelHistory
+            | Op::DeleteLiveChannel
+            | Op::PostVodPlaylist
+            | Op::GetVodPlaylist => Level::Object,
             Op::Options(l) | Op::ObsApiVersion(l) | Op::NotImplemented { level: l, .. } => *l,
             Op::MethodNotAllowed(res) => res.level(),
         }
@@ -567,13 +645,6 @@ fn not_implemented(r: &RequestShape, sub: &'static str) -> Op {
         ("accessPoint", &Method::DELETE) => "DeleteAccessPoint",
         ("asyncFetch", &Method::POST) => "PutAsyncFetchTask",
         ("asyncFetch", &Method::GET) => "GetAsyncFetchTask",
-        ("live", &Method::PUT) if r.has("status") => "PutLiveChannelStatus",
-        ("live", &Method::PUT) => "PutLiveChannel",
-        ("live", &Method::GET) if !r.has_key => "ListLiveChannel",
-        ("live", &Method::GET) if comp == "stat" => "GetLiveChannelStat",
-        ("live", &Method::GET) if comp == "history" => "GetLiveChannelHistory",
-        ("live", &Method::GET) => "GetLiveChannelInfo",
-        ("live", &Method::DELETE) => "DeleteLiveChannel",
         _ => sub,
     };
     Op::NotImplemented { name, what: sub, level: r.level() }
@@ -674,6 +745,12 @@ mod tests {
         (Oss, "GET", "/b", "live", NO, "ListLiveChannel"),
         (Oss, "PUT", "/b/channel", "live", NO, "PutLiveChannel"),
         (Oss, "GET", "/b/channel", "live&comp=stat", NO, "GetLiveChannelStat"),
+        (Oss, "GET", "/b/channel", "live&comp=history", NO, "GetLiveChannelHistory"),
+        (Oss, "GET", "/b/channel", "live", NO, "GetLiveChannelInfo"),
+        (Oss, "PUT", "/b/channel", "live&status=disabled", NO, "PutLiveChannelStatus"),
+        (Oss, "DELETE", "/b/channel", "live", NO, "DeleteLiveChannel"),
+        (Oss, "POST", "/b/channel/vod.m3u8", "vod&startTime=1&endTime=2", NO, "PostVodPlaylist"),
+        (Oss, "GET", "/b/channel", "vod&startTime=1&endTime=2", NO, "GetVodPlaylist"),
         (Oss, "GET", "/b", "qos", NO, "qos"),
         (Oss, "PUT", "/b", "versioning", NO, "PutBucketVersioning"),
         (Oss, "GET", "/b", "versioning", NO, "GetBucketVersioning"),

@@ -425,13 +425,13 @@ pub async fn post_object(state: &Arc<State>, r: &Req, b: &BucketRecord, body: In
     if let Some((lo, hi)) = range {
         if info.size < lo {
             remove(state, info).await?;
-            return Err(Error::new(Code::EntityTooSmall)
+            return Err(Error::new(Code::EntityTooSmallPostPolicy)
                 .ctx("MinSizeAllowed", lo.to_string())
                 .ctx("ProposedSize", info.size.to_string()));
         }
         if info.size > hi {
             remove(state, info).await?;
-            return Err(Error::new(Code::EntityTooLarge)
+            return Err(Error::new(Code::EntityTooLargePostPolicy)
                 .ctx("MaxSizeAllowed", hi.to_string())
                 .ctx("ProposedSize", info.size.to_string()));
         }
@@ -684,8 +684,8 @@ mod tests {
             ("x-oss-server-side-encryption", "SM4", Code::NotImplemented),
             ("x-oss-server-side-encryption", "KMS", Code::KmsServiceNotEnabled),
             ("x-oss-server-side-encryption", "DES", Code::InvalidEncryptionAlgorithmError),
-            ("x-oss-object-acl", "open", Code::InvalidArgument),
-            ("x-oss-storage-class", "GLACIER", Code::InvalidArgument),
+            ("x-oss-object-acl", "open", Code::InvalidObjectAcl),
+            ("x-oss-storage-class", "GLACIER", Code::InvalidStorageClass),
         ] {
             let form = attrs_from_fields(&fields(&[(k, v)]), None, &b).unwrap_err();
             let header =

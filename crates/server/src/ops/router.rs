@@ -52,6 +52,9 @@ pub async fn route(state: &Arc<State>, r: &Req, op: Op, body: Incoming) -> Resul
     if let Some(kind) = config_kind {
         return config::handle(state, r, &b, kind, body).await;
     }
+    if op.is_live() {
+        return super::live::handle(state, r, &b, op, body).await;
+    }
     match op {
         Op::InitiateBucketWorm
         | Op::AbortBucketWorm
@@ -122,6 +125,15 @@ pub async fn route(state: &Arc<State>, r: &Req, op: Op, body: Incoming) -> Resul
         | Op::DeleteBucketWebsite
         | Op::PutBucketLogging
         | Op::GetBucketLogging
-        | Op::DeleteBucketLogging => Err(Error::internal(format!("{} reached the bucket router", op.name()))),
+        | Op::DeleteBucketLogging
+        | Op::ListLiveChannel
+        | Op::PutLiveChannel
+        | Op::PutLiveChannelStatus
+        | Op::GetLiveChannelInfo
+        | Op::GetLiveChannelStat
+        | Op::GetLiveChannelHistory
+        | Op::DeleteLiveChannel
+        | Op::PostVodPlaylist
+        | Op::GetVodPlaylist => Err(Error::internal(format!("{} reached the bucket router", op.name()))),
     }
 }

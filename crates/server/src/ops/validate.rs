@@ -36,7 +36,7 @@ pub fn reject_unsupported_write_headers(r: &Req) -> Result<()> {
 /// An object's canned ACL (`x-oss-object-acl`, as a header or a form field).
 pub fn object_acl(v: &str) -> Result<String> {
     if !OBJECT_ACLS.contains(&v) {
-        return Err(Error::invalid_argument("x-oss-object-acl", v, "no such object access control exists"));
+        return Err(Error::argument(Code::InvalidObjectAcl, "x-oss-object-acl", v));
     }
     Ok(v.to_string())
 }
@@ -44,15 +44,16 @@ pub fn object_acl(v: &str) -> Result<String> {
 /// A bucket's canned ACL (`x-oss-acl`).
 pub fn bucket_acl(v: &str) -> Result<String> {
     if !ACLS.contains(&v) {
-        return Err(Error::invalid_argument("x-oss-acl", v, "no such bucket access control exists"));
+        return Err(Error::argument(Code::InvalidBucketAcl, "x-oss-acl", v));
     }
     Ok(v.to_string())
 }
 
-/// A storage class, given as `name` (a header, a form field or an XML element).
-pub fn storage_class(name: &str, v: &str) -> Result<String> {
+/// A storage class, given as `name` (a header, a form field or an XML element); `code` is the operation's row
+/// (OSS has one EC for object writes and another for PutBucket and CopyObject).
+pub fn storage_class(code: Code, name: &str, v: &str) -> Result<String> {
     if !STORAGE_CLASSES.contains(&v) {
-        return Err(Error::invalid_argument(name, v, "Invalid storage class."));
+        return Err(Error::argument(code, name, v));
     }
     Ok(v.to_string())
 }
@@ -83,7 +84,7 @@ pub fn object_attrs<'a>(
         a.acl = object_acl(acl)?;
     }
     if let Some(c) = field("x-oss-storage-class") {
-        a.storage_class = storage_class("x-oss-storage-class", c)?;
+        a.storage_class = storage_class(Code::InvalidStorageClass, "x-oss-storage-class", c)?;
     }
     a.sse = sse(field("x-oss-server-side-encryption"))?;
     Ok(a)

@@ -21,7 +21,11 @@ pub(crate) fn days_from(raw: &[u8], root: &str) -> Result<u32> {
     let d = doc
         .text_of("RetentionPeriodInDays")
         .ok_or_else(|| Error::new(Code::MalformedXML).ctx("Detail", "RetentionPeriodInDays is missing"))?;
-    d.trim().parse().map_err(|_| Error::new(Code::InvalidWORMConfiguration).ctx("RetentionPeriodInDays", d))
+    let n: i64 = d
+        .trim()
+        .parse()
+        .map_err(|_| Error::new(Code::InvalidWORMConfigurationNotNumber).ctx("RetentionPeriodInDays", d))?;
+    u32::try_from(n).map_err(|_| Error::new(Code::InvalidWORMConfigurationDays).ctx("RetentionPeriodInDays", d))
 }
 
 /// Every `?worm`, `?wormId` and `?wormExtend` request on a bucket.

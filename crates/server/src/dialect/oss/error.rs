@@ -39,6 +39,6 @@ pub fn error_response(e: &Error, r: &Req, is_head: bool) -> Response<Body> {
         *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         r
     });
-    resp.extensions_mut().insert(LoggedCode(def.code));
+    resp.extensions_mut().insert(LoggedCode(def.code, def.ec));
     resp
 }

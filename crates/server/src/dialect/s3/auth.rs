@@ -210,9 +210,15 @@ pub async fn authenticate(state: &Arc<State>, r: &Req) -> Result<Option<(UserRec
         }
         // A URL presigned for 0 seconds (or fewer) is already expired.
         if expires <= 0 {
-            return Err(Error::new(Code::AccessDeniedExpired));
+            return Err(Error::new(Code::AccessDeniedExpiredS3));
         }
-        sign::check_expiry(t.saturating_add(expires))?;
+        sign::check_expiry(t.saturating_add(expires)).map_err(|e| {
+            if e.code == Code::AccessDeniedExpired {
+                Error { code: Code::AccessDeniedExpiredS3, ..e }
+            } else {
+                e
+            }
+        })?;
         let p = aws::V4Parts { method: r.method.as_str(), path: &v4_path, query: &r.query, headers: &hs };
         let canonical = aws::v4_canonical_request(&p, &signed, "UNSIGNED-PAYLOAD", true);
         v4_check(&user, &parts, datetime, canonical, sig)?;
