@@ -185,11 +185,12 @@ pub fn append_subresources(s: &mut String, query: &[(String, String)], keep: imp
     }
 }
 
-/// The V1 string to sign; `date` is the Date (or x-oss-date) header, or Expires for a presigned URL.
-pub fn v1_string_to_sign(p: &Parts, date: &str) -> String {
-    let mut oss: Vec<(&str, &str)> =
-        p.headers.iter().filter(|(k, _)| k.starts_with("x-oss-")).map(|(k, v)| (k.as_str(), v.trim())).collect();
-    oss.sort();
+/// The head V1 and V2 share: method, Content-MD5, Content-Type, the date, then the signed headers (those `signed`
+/// picks, lowercase names sorted) as `name:value` lines.
+fn signed_head(p: &Parts, date: &str, signed: impl Fn(&str) -> bool) -> String {
+    let mut hs: Vec<(&str, &str)> =
+        p.headers.iter().filter(|(k, _)| signed(k)).map(|(k, v)| (k.as_str(), v.trim())).collect();
+    hs.sort();
     let mut s = format!(
         "{}\n{}\n{}\n{}\n",
         p.method,
@@ -197,12 +198,18 @@ pub fn v1_string_to_sign(p: &Parts, date: &str) -> String {
         p.header("content-type").unwrap_or(""),
         date
     );
-    for (k, v) in oss {
+    for (k, v) in hs {
         s.push_str(k);
         s.push(':');
         s.push_str(v);
         s.push('\n');
     }
+    s
+}
+
+/// The V1 string to sign; `date` is the Date (or x-oss-date) header, or Expires for a presigned URL.
+pub fn v1_string_to_sign(p: &Parts, date: &str) -> String {
+    let mut s = signed_head(p, date, |k| k.starts_with("x-oss-"));
     s.push_str(&v1_resource(p.bucket, p.key, p.query));
     s
 }
@@ -240,29 +247,10 @@ pub fn v2_resource(bucket: Option<&str>, key: Option<&str>, query: &[(String, St
 /// The V2 string to sign. `date` is the Date header, or x-oss-expires for a presigned URL; `additional` are
 /// the lowercase names of the extra signed headers (AdditionalHeaders / x-oss-additional-headers).
 pub fn v2_string_to_sign(p: &Parts, date: &str, additional: &[String], presigned: bool) -> String {
-    let mut hs: Vec<(&str, &str)> = p
-        .headers
-        .iter()
-        .filter(|(k, _)| k.starts_with("x-oss-") || additional.iter().any(|a| a == k))
-        .map(|(k, v)| (k.as_str(), v.trim()))
-        .collect();
-    hs.sort();
+    let mut s = signed_head(p, date, |k| k.starts_with("x-oss-") || additional.iter().any(|a| a == k));
     let mut add: Vec<&str> = additional.iter().map(String::as_str).collect();
     add.sort_unstable();
     add.dedup();
-    let mut s = format!(
-        "{}\n{}\n{}\n{}\n",
-        p.method,
-        p.header("content-md5").unwrap_or(""),
-        p.header("content-type").unwrap_or(""),
-        date
-    );
-    for (k, v) in hs {
-        s.push_str(k);
-        s.push(':');
-        s.push_str(v);
-        s.push('\n');
-    }
     s.push_str(&add.join(";"));
     s.push('\n');
     s.push_str(&v2_resource(p.bucket, p.key, p.query, presigned));
